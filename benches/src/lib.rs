@@ -1,0 +1,1 @@
+//! Criterion benchmarks of ipsec-rs live under `benches/`; this library is empty.
