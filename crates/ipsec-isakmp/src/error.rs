@@ -204,6 +204,9 @@ pub enum EmitError {
         /// The field's name as the RFC spells it.
         field: &'static str,
     },
+    /// An SK or SKF payload is followed by another payload; it must be last (RFC 7296 §3.14).
+    #[error("{0} must be the last payload of a chain")]
+    EncryptedNotLast(Structure),
     /// A structure is too long for its length field, or a list too long for its count field.
     #[error("{what} is too long for its length or count field: {length}")]
     TooLong {

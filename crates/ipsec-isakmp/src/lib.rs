@@ -53,11 +53,11 @@ pub use error::{EmitError, Error, Structure};
 pub use header::{Flags, HEADER_LEN, Header, HeaderView, MAJOR_VERSION, MINOR_VERSION};
 pub use message::Message;
 pub use payload::{
-    AddressRange, Authentication, Certificate, CertificateRequest, ConfigAttribute,
-    Configuration, Delete, Eap, Encrypted, EncryptedFragment, Identification, KeyExchange, Nonce,
-    Notify, OpaqueSelector, Payload, PayloadIter, PayloadView, Proposal, RawPayload,
-    SecurityAssociation, TrafficSelector, TrafficSelectors, Transform, TransformAttribute,
-    TransformId, UnknownPayload, VendorId,
+    AddressRange, Authentication, Certificate, CertificateRequest, ConfigAttribute, Configuration,
+    Delete, Eap, Encrypted, EncryptedFragment, Identification, KeyExchange, Nonce, Notify,
+    OpaqueSelector, Payload, PayloadIter, PayloadView, Proposal, RawPayload, SecurityAssociation,
+    TrafficSelector, TrafficSelectors, Transform, TransformAttribute, TransformId, UnknownPayload,
+    VendorId,
 };
 pub use registry::{
     AuthMethod, CertEncoding, CfgAttributeType, CfgType, DhGroup, EncrId, EsnId, ExchangeType,

@@ -21,11 +21,12 @@ impl Spi {
     pub(crate) fn from_bytes(what: Structure, bytes: &[u8]) -> Result<Self, Error> {
         match bytes.len() {
             0 => Ok(Self::None),
-            4 => Ok(<[u8; 4]>::try_from(bytes).map_or(Self::None, |b| {
-                Self::Ipsec(u32::from_be_bytes(b))
-            })),
-            8 => Ok(<[u8; 8]>::try_from(bytes)
-                .map_or(Self::None, |b| Self::Ike(u64::from_be_bytes(b)))),
+            4 => Ok(<[u8; 4]>::try_from(bytes)
+                .map_or(Self::None, |b| Self::Ipsec(u32::from_be_bytes(b)))),
+            8 => {
+                Ok(<[u8; 8]>::try_from(bytes)
+                    .map_or(Self::None, |b| Self::Ike(u64::from_be_bytes(b))))
+            }
             other => Err(Error::InvalidField {
                 what,
                 field: "SPI Size",

@@ -54,7 +54,11 @@ pub struct ConfigurationView<T: AsRef<[u8]>> {
 impl<T: AsRef<[u8]>> ConfigurationView<T> {
     /// Wraps a body after checking it holds the fixed fields.
     pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        check_len(Structure::Configuration, buffer.as_ref(), payload::ATTRIBUTES)?;
+        check_len(
+            Structure::Configuration,
+            buffer.as_ref(),
+            payload::ATTRIBUTES,
+        )?;
         Ok(Self { buffer })
     }
 

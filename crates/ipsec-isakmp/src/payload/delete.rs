@@ -143,8 +143,9 @@ impl Delete {
     pub fn buffer_len(&self) -> usize {
         match self {
             Self::IkeSa => offset::SPIS,
-            Self::ChildSas { spis, .. } => offset::SPIS
-                .saturating_add(spis.len().saturating_mul(usize::from(CHILD_SPI_SIZE))),
+            Self::ChildSas { spis, .. } => {
+                offset::SPIS.saturating_add(spis.len().saturating_mul(usize::from(CHILD_SPI_SIZE)))
+            }
         }
     }
 

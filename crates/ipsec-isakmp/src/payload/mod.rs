@@ -455,6 +455,17 @@ pub fn emit_chain(payloads: &[Payload], buf: &mut [u8]) -> Result<usize, EmitErr
         let following = payloads
             .get(index.saturating_add(1))
             .map_or(PayloadType::NoNextPayload, Payload::payload_type);
+        if index.saturating_add(1) < payloads.len() {
+            match payload {
+                Payload::Encrypted(_) => {
+                    return Err(EmitError::EncryptedNotLast(Structure::Encrypted));
+                }
+                Payload::EncryptedFragment(_) => {
+                    return Err(EmitError::EncryptedNotLast(Structure::EncryptedFragment));
+                }
+                _ => {}
+            }
+        }
         let length = PAYLOAD_HEADER_LEN.saturating_add(payload.buffer_len());
         let length_field: u16 = fit(Structure::PayloadHeader, length)?;
         let end = at.saturating_add(length);
@@ -463,7 +474,11 @@ pub fn emit_chain(payloads: &[Payload], buf: &mut [u8]) -> Result<usize, EmitErr
             needed: total,
             available,
         })?;
-        field::set_u8(slot, offset::NEXT_PAYLOAD, payload.next_field(following).value());
+        field::set_u8(
+            slot,
+            offset::NEXT_PAYLOAD,
+            payload.next_field(following).value(),
+        );
         field::set_u8(
             slot,
             offset::FLAGS,

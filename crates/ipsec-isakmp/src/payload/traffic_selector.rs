@@ -62,7 +62,11 @@ pub struct TrafficSelectorsView<T: AsRef<[u8]>> {
 impl<T: AsRef<[u8]>> TrafficSelectorsView<T> {
     /// Wraps a body after checking it holds the fixed fields.
     pub fn new_checked(buffer: T) -> Result<Self, Error> {
-        check_len(Structure::TrafficSelectors, buffer.as_ref(), payload::SELECTORS)?;
+        check_len(
+            Structure::TrafficSelectors,
+            buffer.as_ref(),
+            payload::SELECTORS,
+        )?;
         Ok(Self { buffer })
     }
 
@@ -90,7 +94,11 @@ impl<T: AsRef<[u8]>> TrafficSelectorView<T> {
     /// IPv4, 40 for IPv6; RFC 7296 §3.13.1).
     pub fn new_checked(buffer: T) -> Result<Self, Error> {
         let bytes = buffer.as_ref();
-        check_len(Structure::TrafficSelector, bytes, selector::START_PORT.start)?;
+        check_len(
+            Structure::TrafficSelector,
+            bytes,
+            selector::START_PORT.start,
+        )?;
         let view = Self { buffer };
         let length = usize::from(view.selector_length());
         let exact = match view.ts_type() {
@@ -276,15 +284,18 @@ impl TrafficSelector {
                 ip_protocol: view.ip_protocol(),
                 start_port: view.start_port(),
                 end_port: view.end_port(),
-                start_address: <[u8; 4]>::try_from(start).map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from),
+                start_address: <[u8; 4]>::try_from(start)
+                    .map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from),
                 end_address: <[u8; 4]>::try_from(end).map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from),
             }),
             TsType::Ipv6AddrRange => Self::Ipv6(AddressRange {
                 ip_protocol: view.ip_protocol(),
                 start_port: view.start_port(),
                 end_port: view.end_port(),
-                start_address: <[u8; 16]>::try_from(start).map_or(Ipv6Addr::UNSPECIFIED, Ipv6Addr::from),
-                end_address: <[u8; 16]>::try_from(end).map_or(Ipv6Addr::UNSPECIFIED, Ipv6Addr::from),
+                start_address: <[u8; 16]>::try_from(start)
+                    .map_or(Ipv6Addr::UNSPECIFIED, Ipv6Addr::from),
+                end_address: <[u8; 16]>::try_from(end)
+                    .map_or(Ipv6Addr::UNSPECIFIED, Ipv6Addr::from),
             }),
             ts_type => Self::Other(OpaqueSelector {
                 ts_type,
@@ -321,10 +332,20 @@ impl TrafficSelector {
         field::set_u16(buf, selector::LENGTH.start, length_field);
         match self {
             Self::Ipv4(range) => {
-                emit_range(buf, range, &range.start_address.octets(), &range.end_address.octets());
+                emit_range(
+                    buf,
+                    range,
+                    &range.start_address.octets(),
+                    &range.end_address.octets(),
+                );
             }
             Self::Ipv6(range) => {
-                emit_range(buf, range, &range.start_address.octets(), &range.end_address.octets());
+                emit_range(
+                    buf,
+                    range,
+                    &range.start_address.octets(),
+                    &range.end_address.octets(),
+                );
             }
             Self::Other(opaque) => {
                 field::set_u8(buf, selector::IP_PROTOCOL, opaque.second_octet);

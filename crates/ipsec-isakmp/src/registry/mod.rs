@@ -118,4 +118,6 @@ pub use notify::NotifyType;
 pub use payload_type::PayloadType;
 pub use protocol::ProtocolId;
 pub use traffic_selector::TsType;
-pub use transform::{DhGroup, EncrId, EsnId, IntegId, PrfId, TransformAttributeType, TransformType};
+pub use transform::{
+    DhGroup, EncrId, EsnId, IntegId, PrfId, TransformAttributeType, TransformType,
+};
