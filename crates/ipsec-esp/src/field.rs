@@ -1,0 +1,55 @@
+//! Bounds-checked big-endian field access shared by every view (the helpers of
+//! `ipsec-isakmp`'s `field` module that this crate uses).
+//!
+//! Views validate their buffer once, in `new_checked`; after that every fixed field lies
+//! inside the buffer. These helpers still go through `get`, so a logic error shows up as a
+//! zero field, never as a panic or a read past the buffer.
+
+use core::ops::Range;
+
+/// A byte range of a wire format, as in smoltcp's `wire` module.
+pub(crate) type Field = Range<usize>;
+
+/// Reads the byte at `at`, or zero if it lies outside `buf`.
+pub(crate) fn u8_at(buf: &[u8], at: usize) -> u8 {
+    buf.get(at).copied().unwrap_or(0)
+}
+
+/// Reads a big-endian `u32` from `field`, or zero if it lies outside `buf`.
+pub(crate) fn u32_at(buf: &[u8], field: Field) -> u32 {
+    buf.get(field)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_be_bytes)
+}
+
+/// The bytes of `buf` from `from` to its end, or nothing if `from` is past the end.
+pub(crate) fn rest(buf: &[u8], from: usize) -> &[u8] {
+    buf.get(from..).unwrap_or(&[])
+}
+
+/// Writes `value` at `at`; a write outside `buf` is dropped.
+pub(crate) fn set_u8(buf: &mut [u8], at: usize, value: u8) {
+    if let Some(b) = buf.get_mut(at) {
+        *b = value;
+    }
+}
+
+/// Copies `src` into `buf` at `at` if it fits entirely; otherwise writes nothing.
+pub(crate) fn put(buf: &mut [u8], at: usize, src: &[u8]) {
+    let Some(end) = at.checked_add(src.len()) else {
+        return;
+    };
+    if let Some(dst) = buf.get_mut(at..end) {
+        dst.copy_from_slice(src);
+    }
+}
+
+/// Writes a big-endian `u32` at `at`.
+pub(crate) fn set_u32(buf: &mut [u8], at: usize, value: u32) {
+    put(buf, at, &value.to_be_bytes());
+}
+
+/// The bytes of `buf` from `from` to its end, mutable, or nothing if `from` is past the end.
+pub(crate) fn rest_mut(buf: &mut [u8], from: usize) -> &mut [u8] {
+    buf.get_mut(from..).unwrap_or(&mut [])
+}
