@@ -1,0 +1,155 @@
+//! A crypto provider: a table of algorithm objects looked up by IANA transform ID
+//! (rustls's `CryptoProvider` is the model).
+
+use crate::aead::AeadAlgorithm;
+use crate::cipher::CipherAlgorithm;
+use crate::integrity::IntegrityAlgorithm;
+use crate::kx::KeyExchangeAlgorithm;
+use crate::prf::Prf;
+
+/// The algorithms one provider implements.
+#[derive(Debug, Clone, Copy)]
+pub struct CryptoProvider {
+    /// A name for logs and benchmarks.
+    pub name: &'static str,
+    /// AEADs (Transform Type 1 IDs with a combined integrity check).
+    pub aeads: &'static [&'static dyn AeadAlgorithm],
+    /// Ciphers used with a separate integrity algorithm (Transform Type 1).
+    pub ciphers: &'static [&'static dyn CipherAlgorithm],
+    /// Integrity algorithms (Transform Type 3).
+    pub integrity: &'static [&'static dyn IntegrityAlgorithm],
+    /// Pseudorandom functions (Transform Type 2).
+    pub prfs: &'static [&'static dyn Prf],
+    /// Key exchange methods (Transform Type 4).
+    pub key_exchanges: &'static [&'static dyn KeyExchangeAlgorithm],
+}
+
+impl CryptoProvider {
+    /// The AEAD with Transform ID `id` and Key Length `key_bits`.
+    pub fn aead(&self, id: u16, key_bits: u16) -> Option<&'static dyn AeadAlgorithm> {
+        self.aeads
+            .iter()
+            .copied()
+            .find(|a| a.spec().id == id && a.spec().key_bits == key_bits)
+    }
+
+    /// The cipher with Transform ID `id` and Key Length `key_bits`.
+    pub fn cipher(&self, id: u16, key_bits: u16) -> Option<&'static dyn CipherAlgorithm> {
+        self.ciphers
+            .iter()
+            .copied()
+            .find(|c| c.spec().id == id && c.spec().key_bits == key_bits)
+    }
+
+    /// The integrity algorithm with Transform ID `id`.
+    pub fn integrity(&self, id: u16) -> Option<&'static dyn IntegrityAlgorithm> {
+        self.integrity.iter().copied().find(|i| i.spec().id == id)
+    }
+
+    /// The PRF with Transform ID `id`.
+    pub fn prf(&self, id: u16) -> Option<&'static dyn Prf> {
+        self.prfs.iter().copied().find(|p| p.spec().id == id)
+    }
+
+    /// The key exchange method with group number `group`.
+    pub fn key_exchange(&self, group: u16) -> Option<&'static dyn KeyExchangeAlgorithm> {
+        self.key_exchanges
+            .iter()
+            .copied()
+            .find(|k| k.group() == group)
+    }
+}
+
+use crate::kx::{ecp, modp, x25519};
+use crate::rustcrypto;
+
+const RUST_CRYPTO_CIPHERS: &[&dyn CipherAlgorithm] = &[
+    &rustcrypto::AES_128_CBC,
+    &rustcrypto::AES_256_CBC,
+    &rustcrypto::NULL_CIPHER,
+];
+const RUST_CRYPTO_INTEGRITY: &[&dyn IntegrityAlgorithm] = &[
+    &rustcrypto::HMAC_SHA2_256_128,
+    &rustcrypto::HMAC_SHA2_384_192,
+    &rustcrypto::HMAC_SHA2_512_256,
+];
+const RUST_CRYPTO_PRFS: &[&dyn Prf] = &[
+    &rustcrypto::PRF_HMAC_SHA2_256,
+    &rustcrypto::PRF_HMAC_SHA2_384,
+    &rustcrypto::PRF_HMAC_SHA2_512,
+];
+const KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] = &[
+    &x25519::X25519,
+    &ecp::EcpP256,
+    &ecp::EcpP384,
+    &modp::Modp2048,
+    &modp::Modp3072,
+];
+
+/// The default provider: pure Rust, from the RustCrypto crates.
+///
+/// AES-GCM uses AES-NI and CLMUL when the CPU has them (runtime detection). ChaCha20's AVX2
+/// code path in `chacha20` is not inlined into a normal build, so ChaCha20-Poly1305 here is
+/// about 3x slower than ring's; enable the `ring` or `aws-lc-rs` feature where ChaCha20
+/// throughput matters.
+pub static RUST_CRYPTO: CryptoProvider = CryptoProvider {
+    name: "rustcrypto",
+    aeads: &[
+        &rustcrypto::AES_128_GCM,
+        &rustcrypto::AES_256_GCM,
+        &rustcrypto::CHACHA20_POLY1305,
+        &rustcrypto::AES_128_GMAC,
+        &rustcrypto::AES_256_GMAC,
+    ],
+    ciphers: RUST_CRYPTO_CIPHERS,
+    integrity: RUST_CRYPTO_INTEGRITY,
+    prfs: RUST_CRYPTO_PRFS,
+    key_exchanges: KEY_EXCHANGES,
+};
+
+/// ring's AES-GCM and ChaCha20-Poly1305; every other algorithm from RustCrypto.
+#[cfg(feature = "ring")]
+pub static RING: CryptoProvider = CryptoProvider {
+    name: "ring",
+    aeads: &[
+        &crate::ring_like::ring::AES_128_GCM,
+        &crate::ring_like::ring::AES_256_GCM,
+        &crate::ring_like::ring::CHACHA20_POLY1305,
+        &rustcrypto::AES_128_GMAC,
+        &rustcrypto::AES_256_GMAC,
+    ],
+    ciphers: RUST_CRYPTO_CIPHERS,
+    integrity: RUST_CRYPTO_INTEGRITY,
+    prfs: RUST_CRYPTO_PRFS,
+    key_exchanges: KEY_EXCHANGES,
+};
+
+/// aws-lc-rs's AES-GCM and ChaCha20-Poly1305; every other algorithm from RustCrypto.
+#[cfg(feature = "aws-lc-rs")]
+pub static AWS_LC_RS: CryptoProvider = CryptoProvider {
+    name: "aws-lc-rs",
+    aeads: &[
+        &crate::ring_like::aws_lc::AES_128_GCM,
+        &crate::ring_like::aws_lc::AES_256_GCM,
+        &crate::ring_like::aws_lc::CHACHA20_POLY1305,
+        &rustcrypto::AES_128_GMAC,
+        &rustcrypto::AES_256_GMAC,
+    ],
+    ciphers: RUST_CRYPTO_CIPHERS,
+    integrity: RUST_CRYPTO_INTEGRITY,
+    prfs: RUST_CRYPTO_PRFS,
+    key_exchanges: KEY_EXCHANGES,
+};
+
+static PROVIDERS: &[&CryptoProvider] = &[
+    &RUST_CRYPTO,
+    #[cfg(feature = "ring")]
+    &RING,
+    #[cfg(feature = "aws-lc-rs")]
+    &AWS_LC_RS,
+];
+
+/// Every provider compiled in, the default first.
+pub fn providers() -> &'static [&'static CryptoProvider] {
+    PROVIDERS
+}
