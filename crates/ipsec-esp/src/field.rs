@@ -53,3 +53,20 @@ pub(crate) fn set_u32(buf: &mut [u8], at: usize, value: u32) {
 pub(crate) fn rest_mut(buf: &mut [u8], from: usize) -> &mut [u8] {
     buf.get_mut(from..).unwrap_or(&mut [])
 }
+
+/// Reads a big-endian `u16` from `field`, or zero if it lies outside `buf`.
+pub(crate) fn u16_at(buf: &[u8], field: Field) -> u16 {
+    buf.get(field)
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .map_or(0, u16::from_be_bytes)
+}
+
+/// Writes a big-endian `u16` at `at`.
+pub(crate) fn set_u16(buf: &mut [u8], at: usize, value: u16) {
+    put(buf, at, &value.to_be_bytes());
+}
+
+/// Writes a big-endian `u64` at `at`.
+pub(crate) fn set_u64(buf: &mut [u8], at: usize, value: u64) {
+    put(buf, at, &value.to_be_bytes());
+}

@@ -53,14 +53,24 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 mod error;
 mod field;
 mod header;
+mod sa;
 mod trailer;
+mod transform;
+mod udp;
 
 pub use error::{EmitError, Error, Structure};
 pub use header::{EspHeader, EspHeaderView, HEADER_LEN};
+pub use sa::{InboundSa, OpenError, Opened, OutboundSa, SealError};
 pub use trailer::{
     EspPlaintextView, EspTrailer, NEXT_HEADER_DUMMY, TRAILER_LEN, check_default_padding,
     emit_trailer, split_plaintext,
+};
+pub use transform::EspTransform;
+pub use udp::{
+    NAT_KEEPALIVE, UDP_ENCAP_PORT, UDP_HEADER_LEN, UdpError, decapsulate_udp, encapsulate_udp,
 };
