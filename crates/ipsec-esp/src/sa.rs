@@ -14,7 +14,7 @@
 use ipsec_crypto::{AEAD_IV_LEN, CryptoError};
 use ipsec_replay::{ReplayError, ReplayWindow};
 
-use crate::error::Error;
+use crate::error::{EmitError, Error};
 use crate::field;
 use crate::header::{EspHeaderView, HEADER_LEN};
 use crate::trailer::{EspTrailer, NEXT_HEADER_DUMMY, TRAILER_LEN, check_default_padding};
@@ -127,6 +127,8 @@ pub struct OutboundSa {
     transform: EspTransform,
     /// Pad every payload to at least this many bytes with TFC padding (RFC 4303 §2.7).
     tfc_pad_to: usize,
+    /// The plaintext is padded to a multiple of this (RFC 4303 §2.4).
+    alignment: usize,
 }
 
 impl OutboundSa {
@@ -137,6 +139,7 @@ impl OutboundSa {
             spi,
             esn,
             last_seq: 0,
+            alignment: transform.default_padding_alignment(),
             transform,
             tfc_pad_to: 0,
         }
@@ -149,6 +152,20 @@ impl OutboundSa {
             last_seq,
             ..Self::new(spi, esn, transform)
         }
+    }
+
+    /// Pads the plaintext to a multiple of `alignment` bytes (RFC 4303 §2.4): a power of two
+    /// from 4 to 256 and a multiple of the cipher's block. The default is
+    /// [`EspTransform::default_padding_alignment`]; 4 gives the shortest packets.
+    pub fn set_padding_alignment(&mut self, alignment: usize) -> Result<(), EmitError> {
+        if !alignment.is_power_of_two()
+            || !(4..=256).contains(&alignment)
+            || !alignment.is_multiple_of(self.transform.block_len().max(1))
+        {
+            return Err(EmitError::InvalidAlignment { alignment });
+        }
+        self.alignment = alignment;
+        Ok(())
     }
 
     /// Pads every payload shorter than `len` bytes to `len` with Traffic Flow Confidentiality
@@ -190,7 +207,7 @@ impl OutboundSa {
     fn trailer(&self, payload_len: usize, next_header: u8) -> Result<EspTrailer, SealError> {
         EspTrailer::for_payload(
             self.padded_payload_len(payload_len),
-            self.transform.block_len(),
+            self.alignment,
             next_header,
         )
         .map_err(|_| {
@@ -401,7 +418,7 @@ impl InboundSa {
                 let (head, rest) = packet.split_at_mut(HEADER_LEN);
                 let (iv, body) = rest.split_at_mut(iv_len);
                 let (ciphertext, icv) = body.split_at_mut(body.len() - icv_len);
-                if ciphertext.len() % block.max(1) != 0 {
+                if !ciphertext.len().is_multiple_of(block.max(1)) {
                     return Err(OpenError::NotBlockAligned {
                         len: ciphertext.len(),
                         block,

@@ -501,3 +501,22 @@ fn udp_encapsulation() {
     assert_eq!(decapsulate_udp(&ike), Err(ipsec_esp::UdpError::NotEsp));
     assert!(decapsulate_udp(&ike[..11]).is_err());
 }
+
+#[test]
+fn padding_alignment_defaults_and_choices() {
+    // AES-GCM pads to whole 16-byte blocks by default, to 4 bytes on request (RFC 4303 §2.4).
+    let mut out = OutboundSa::new(1, false, gcm(128, &[2; 20]));
+    assert_eq!(out.packet_len(64), 8 + 8 + 80 + 16);
+    out.set_padding_alignment(4).unwrap();
+    assert_eq!(out.packet_len(64), 8 + 8 + 68 + 16);
+    let mut sa = inbound(1, false, gcm(128, &[2; 20]));
+    let mut packet = seal(&mut out, &[5; 64], 4);
+    assert_eq!(sa.open(&mut packet).unwrap().payload, &[5; 64][..]);
+    for bad in [0, 2, 3, 12, 512] {
+        assert!(out.set_padding_alignment(bad).is_err(), "{bad}");
+    }
+    // AES-CBC cannot pad to less than its block.
+    let mut cbc = OutboundSa::new(1, false, cbc_sha256(&[5; 48]));
+    assert!(cbc.set_padding_alignment(8).is_err());
+    assert!(cbc.set_padding_alignment(32).is_ok());
+}
