@@ -30,6 +30,9 @@ pub enum CryptoError {
         /// The group's IANA number.
         group: u16,
     },
+    /// The algorithm may not be used here (AUTH_AES_GMAC outside AH, RFC 4543 §5.3).
+    #[error("algorithm not usable here: {0}")]
+    Unsuitable(&'static str),
     /// The random source failed.
     #[error("the random source failed")]
     RandomSource,

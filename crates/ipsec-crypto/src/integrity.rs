@@ -14,6 +14,9 @@ pub struct IntegritySpec {
     pub key_len: usize,
     /// ICV length in bytes: the truncated output (RFC 4868 §2.3).
     pub icv_len: usize,
+    /// Length of the per-packet IV the algorithm takes as its first part: 0 for the HMACs,
+    /// 8 for AUTH_AES_GMAC (RFC 4543 §4), which is for AH only (§5.3).
+    pub iv_len: usize,
 }
 
 /// An integrity algorithm of a provider: makes keyed [`Integrity`] objects.

@@ -72,6 +72,8 @@ const RUST_CRYPTO_INTEGRITY: &[&dyn IntegrityAlgorithm] = &[
     &rustcrypto::HMAC_SHA2_256_128,
     &rustcrypto::HMAC_SHA2_384_192,
     &rustcrypto::HMAC_SHA2_512_256,
+    &rustcrypto::AUTH_AES_128_GMAC,
+    &rustcrypto::AUTH_AES_256_GMAC,
 ];
 const RUST_CRYPTO_PRFS: &[&dyn Prf] = &[
     &rustcrypto::PRF_HMAC_SHA2_256,

@@ -160,6 +160,7 @@ impl<D> HmacIntegrity<D> {
                 id,
                 key_len,
                 icv_len: key_len / 2,
+                iv_len: 0,
             },
             marker: core::marker::PhantomData,
         }
