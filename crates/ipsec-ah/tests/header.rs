@@ -15,9 +15,9 @@
 //! - RESERVED (§2.3): zero.
 //! - SPI (§2.4): any value above 255.
 //! - Sequence Number (§2.5): the sender's counter, 1 for the first packet.
-//! - ICV (§2.6): the algorithm's ICV (here a recognisable placeholder, since no ICV is
-//!   computed yet), then padding to 4 octets over IPv4 or 8 over IPv6 (§3.3.3.2.1), written
-//!   as zeros.
+//! - ICV (§2.6): the algorithm's ICV (here a recognisable placeholder: these tests are
+//!   about the format; `known_answers.rs` checks computed ICVs), then padding to 4 octets
+//!   over IPv4 or 8 over IPv6 (§3.3.3.2.1), written as zeros.
 //! - After the header, the first bytes of the protected payload, to check where it starts.
 #![allow(
     missing_docs,

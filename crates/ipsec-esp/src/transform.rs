@@ -49,6 +49,11 @@ impl EspTransform {
         integrity: &dyn IntegrityAlgorithm,
         keymat: &[u8],
     ) -> Result<Self, CryptoError> {
+        if integrity.spec().iv_len != 0 {
+            return Err(CryptoError::Unsuitable(
+                "an integrity algorithm that takes an IV is for AH only (RFC 4543 §5.3)",
+            ));
+        }
         let cipher_len = cipher.spec().key_len();
         let expected = cipher_len.saturating_add(integrity.spec().key_len);
         if keymat.len() != expected {
