@@ -1,0 +1,240 @@
+//! What the caller configures: the endpoint, the peers it talks to, their proposals, traffic
+//! selectors, timers and lifetimes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipsec_crypto::{CryptoProvider, RUST_CRYPTO, SecretBytes};
+use ipsec_isakmp::{DhGroup, EncrId, EsnId, Identification, IntegId, PrfId, TrafficSelector};
+
+/// An encryption algorithm and, for variable-length ciphers, its key length in bits
+/// (RFC 7296 §3.3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Encryption {
+    /// Transform Type 1 ID.
+    pub id: EncrId,
+    /// The Key Length attribute; `None` for fixed-length ciphers such as ChaCha20-Poly1305.
+    pub key_bits: Option<u16>,
+}
+
+impl Encryption {
+    /// ENCR_AES_GCM_16 with `bits` (RFC 4106, RFC 5282).
+    pub const fn aes_gcm_16(bits: u16) -> Self {
+        Self {
+            id: EncrId::AesGcm16,
+            key_bits: Some(bits),
+        }
+    }
+
+    /// ENCR_AES_CBC with `bits` (RFC 3602).
+    pub const fn aes_cbc(bits: u16) -> Self {
+        Self {
+            id: EncrId::AesCbc,
+            key_bits: Some(bits),
+        }
+    }
+
+    /// ENCR_CHACHA20_POLY1305 (RFC 7634).
+    pub const fn chacha20_poly1305() -> Self {
+        Self {
+            id: EncrId::Chacha20Poly1305,
+            key_bits: None,
+        }
+    }
+
+    /// The key length in bits the crypto provider files this cipher under.
+    pub fn effective_key_bits(&self) -> u16 {
+        self.key_bits.unwrap_or(256)
+    }
+
+    /// Whether this is an AEAD, which takes no separate integrity algorithm (RFC 5282 §8).
+    pub fn is_aead(&self) -> bool {
+        matches!(
+            self.id,
+            EncrId::AesGcm8
+                | EncrId::AesGcm12
+                | EncrId::AesGcm16
+                | EncrId::AesCcm8
+                | EncrId::AesCcm12
+                | EncrId::AesCcm16
+                | EncrId::Chacha20Poly1305
+                | EncrId::NullAuthAesGmac
+        )
+    }
+}
+
+/// One IKE SA proposal: alternatives for each transform type, in preference order
+/// (RFC 7296 §3.3). An AEAD takes no integrity algorithm.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IkeProposal {
+    /// Encryption algorithms.
+    pub encryption: Vec<Encryption>,
+    /// Integrity algorithms; empty with AEADs.
+    pub integrity: Vec<IntegId>,
+    /// Pseudorandom functions.
+    pub prf: Vec<PrfId>,
+    /// Diffie-Hellman groups; the first is the one the initiator sends a KE for.
+    pub dh: Vec<DhGroup>,
+}
+
+/// One Child SA (ESP) proposal (RFC 7296 §3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChildProposal {
+    /// Encryption algorithms.
+    pub encryption: Vec<Encryption>,
+    /// Integrity algorithms; empty with AEADs.
+    pub integrity: Vec<IntegId>,
+    /// Diffie-Hellman groups for PFS in CREATE_CHILD_SA; empty for none. Not used for the
+    /// Child SA that IKE_AUTH creates (RFC 7296 §1.2).
+    pub dh: Vec<DhGroup>,
+    /// Extended sequence numbers: offered alternatives.
+    pub esn: Vec<EsnId>,
+}
+
+/// The IPsec mode of a Child SA (RFC 4301 §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// Tunnel mode: whole inner packets (the default of IKEv2).
+    #[default]
+    Tunnel,
+    /// Transport mode, asked for with USE_TRANSPORT_MODE (RFC 7296 §1.3.1).
+    Transport,
+}
+
+/// Soft and hard limits of a Child SA: the data plane starts a rekey at the soft ones and
+/// retires the SA at the hard ones (RFC 4301 §4.4.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Lifetimes {
+    /// Time until a rekey is due.
+    pub soft_time: Option<Duration>,
+    /// Time until the SA must go.
+    pub hard_time: Option<Duration>,
+    /// Bytes until a rekey is due.
+    pub soft_bytes: Option<u64>,
+    /// Bytes until the SA must go.
+    pub hard_bytes: Option<u64>,
+    /// Packets until a rekey is due.
+    pub soft_packets: Option<u64>,
+    /// Packets until the SA must go.
+    pub hard_packets: Option<u64>,
+}
+
+/// What a Child SA of a peer looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildConfig {
+    /// ESP proposals in preference order.
+    pub proposals: Vec<ChildProposal>,
+    /// Our side's traffic selectors.
+    pub local_ts: Vec<TrafficSelector>,
+    /// The peer's side's traffic selectors.
+    pub remote_ts: Vec<TrafficSelector>,
+    /// Tunnel or transport.
+    pub mode: Mode,
+    /// Lifetimes handed to the data plane.
+    pub lifetimes: Lifetimes,
+    /// Whether we accept TFC padding from the peer; if not, we send
+    /// ESP_TFC_PADDING_NOT_SUPPORTED (RFC 7296 §3.10.1).
+    pub accept_tfc_padding: bool,
+}
+
+/// A peer: who we are to it, who it must be, the shared key, and what to negotiate.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// Our identity, sent in IDi or IDr.
+    pub local_id: Identification,
+    /// The identity the peer must prove; `None` accepts any identity that knows the PSK (an
+    /// initiator then also sends no IDr).
+    pub remote_id: Option<Identification>,
+    /// The pre-shared key (RFC 7296 §2.15).
+    pub psk: SecretBytes,
+    /// IKE SA proposals in preference order.
+    pub ike_proposals: Vec<IkeProposal>,
+    /// The Child SA set up with the IKE SA.
+    pub child: ChildConfig,
+    /// The peer's NAT-T port, to which IKE moves when a NAT is detected (RFC 7296 §2.23).
+    pub remote_nat_t_port: u16,
+    /// Behave as if a NAT were present: move to the NAT-T port and encapsulate ESP in UDP
+    /// even without one (the peer is told so by a NAT_DETECTION_SOURCE_IP that cannot match).
+    pub force_udp_encapsulation: bool,
+    /// Send INITIAL_CONTACT in IKE_AUTH (RFC 7296 §2.4).
+    pub initial_contact: bool,
+    /// Check that the peer is alive when nothing was received from it for this long
+    /// (RFC 7296 §1.4); `None` never checks.
+    pub liveness_interval: Option<Duration>,
+}
+
+/// How requests are retransmitted (RFC 7296 §2.1): the first wait, multiplied by `backoff`
+/// after each try, capped at `max_timeout`; after `max_retransmits` retransmissions the
+/// peer is declared dead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetransmitConfig {
+    /// The wait before the first retransmission.
+    pub initial_timeout: Duration,
+    /// The factor each wait grows by.
+    pub backoff: f64,
+    /// The longest wait.
+    pub max_timeout: Duration,
+    /// Retransmissions before giving up.
+    pub max_retransmits: u32,
+}
+
+impl Default for RetransmitConfig {
+    /// 1 s doubling to 30 s, 5 retransmissions: about a minute before giving up.
+    fn default() -> Self {
+        Self {
+            initial_timeout: Duration::from_secs(1),
+            backoff: 2.0,
+            max_timeout: Duration::from_secs(30),
+            max_retransmits: 5,
+        }
+    }
+}
+
+/// The endpoint: ports, timers, the crypto provider, and who may connect to it.
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    /// The IKE port (RFC 7296 §2); 500 unless testing.
+    pub ike_port: u16,
+    /// Our NAT-T port (RFC 3948); 4500 unless testing.
+    pub nat_t_port: u16,
+    /// Half-open IKE SAs at which the responder starts demanding cookies (RFC 7296 §2.6);
+    /// 0 demands them always.
+    pub cookie_threshold: usize,
+    /// How long a responder keeps an IKE SA whose IKE_AUTH has not arrived.
+    pub half_open_timeout: Duration,
+    /// How long an initiator waits for an IKE SA to be established before giving up,
+    /// including retries after COOKIE and INVALID_KE_PAYLOAD.
+    pub establish_timeout: Duration,
+    /// Retransmission of requests.
+    pub retransmit: RetransmitConfig,
+    /// Interval of NAT-keepalives when we are behind a NAT (RFC 3948 §4).
+    pub keepalive_interval: Duration,
+    /// The algorithms.
+    pub provider: &'static CryptoProvider,
+    /// IKE proposals a responder accepts in IKE_SA_INIT, before it knows who the peer is;
+    /// empty: this endpoint does not respond.
+    pub responder_ike_proposals: Vec<IkeProposal>,
+    /// Peers that may connect to us, found by the identity in IDi at IKE_AUTH (the PAD of
+    /// RFC 4301 §4.4.3).
+    pub responder_peers: Vec<Arc<PeerConfig>>,
+    /// Emit the keys of every IKE SA and Child SA in events, for a Wireshark key log.
+    pub key_log: bool,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        Self {
+            ike_port: 500,
+            nat_t_port: 4500,
+            cookie_threshold: 64,
+            half_open_timeout: Duration::from_secs(30),
+            establish_timeout: Duration::from_secs(60),
+            retransmit: RetransmitConfig::default(),
+            keepalive_interval: Duration::from_secs(20),
+            provider: &RUST_CRYPTO,
+            responder_ike_proposals: Vec::new(),
+            responder_peers: Vec::new(),
+            key_log: false,
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! The endpoint: owns IKE SAs by handle, demultiplexes datagrams to them, and queues what
+//! they send and report (quinn-proto's handle/poll shape).
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use foldhash::fast::FixedState;
+use ipsec_crypto::SecureRandom;
+use ipsec_isakmp::{ExchangeType, HeaderView, Message, Notify, NotifyType, Payload};
+
+use crate::config::{EndpointConfig, PeerConfig};
+use crate::cookie::CookieSecret;
+use crate::error::{CommandError, DropReason, Error};
+use crate::event::{Event, IkeSaHandle, Path, Transmit};
+use crate::ike_sa::{Ctx, IkeSa};
+use crate::message::{Payloads, needs_marker, wire};
+use crate::proposal;
+
+/// Counters of what the endpoint dropped and did, for monitoring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Datagrams handled.
+    pub datagrams: u64,
+    /// Datagrams dropped, by the reason's name.
+    pub dropped: HashMap<&'static str, u64>,
+    /// Cookies demanded (RFC 7296 §2.6).
+    pub cookies_sent: u64,
+    /// Requests answered again from the cache (RFC 7296 §2.1).
+    pub retransmissions_answered: u64,
+}
+
+fn reason_name(reason: &DropReason) -> &'static str {
+    match reason {
+        DropReason::Malformed(_) => "malformed",
+        DropReason::Keepalive => "keepalive",
+        DropReason::UnknownSpi => "unknown-spi",
+        DropReason::NotResponder => "not-responder",
+        DropReason::Unexpected => "unexpected",
+        DropReason::StaleResponse => "stale-response",
+        DropReason::OutOfWindow => "out-of-window",
+        DropReason::IntegrityCheckFailed => "integrity-check-failed",
+        DropReason::MissingPayload => "missing-payload",
+        DropReason::Refused(_) => "refused",
+        DropReason::Internal(_) => "internal",
+    }
+}
+
+/// An IKEv2 endpoint for one set of local addresses, driven entirely by the caller
+/// (RFC 7296): datagrams, time and randomness in; datagrams, deadlines and events out.
+///
+/// ```text
+/// loop {
+///     // feed: endpoint.handle_datagram(now, path, &datagram) for each datagram received,
+///     //       endpoint.handle_timeout(now) when poll_timeout() has passed;
+///     // drain: poll_transmit() until None (send each), poll_event() until None (act).
+/// }
+/// ```
+pub struct Endpoint {
+    config: EndpointConfig,
+    rng: Box<dyn SecureRandom>,
+    sas: HashMap<IkeSaHandle, IkeSa, FixedState>,
+    /// Our IKE SPI to the SA: SPIs we chose at random, so a fixed-seed hash is safe.
+    by_spi: HashMap<u64, IkeSaHandle, FixedState>,
+    /// Half-open responder SAs by the peer's address and SPIi, to answer retransmitted
+    /// IKE_SA_INIT requests: keyed by values the peer chooses, so seeded from `rng`.
+    half_open: HashMap<(SocketAddr, u64), IkeSaHandle, foldhash::quality::FixedState>,
+    timers: BTreeSet<(Instant, IkeSaHandle)>,
+    deadlines: HashMap<IkeSaHandle, Instant, FixedState>,
+    child_spis: HashSet<u32, FixedState>,
+    cookie: CookieSecret,
+    next_handle: u64,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    stats: Stats,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("ike_sas", &self.sas.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// An endpoint with `config`, drawing SPIs, nonces, private keys and the cookie secret
+    /// from `rng`.
+    pub fn new(config: EndpointConfig, mut rng: Box<dyn SecureRandom>) -> Result<Self, Error> {
+        let mut secret = [0u8; 32];
+        rng.fill(&mut secret)?;
+        let mut seed = [0u8; 8];
+        rng.fill(&mut seed)?;
+        Ok(Self {
+            config,
+            rng,
+            sas: HashMap::default(),
+            by_spi: HashMap::default(),
+            half_open: HashMap::with_hasher(foldhash::quality::FixedState::with_seed(
+                u64::from_le_bytes(seed),
+            )),
+            timers: BTreeSet::new(),
+            deadlines: HashMap::default(),
+            child_spis: HashSet::default(),
+            cookie: CookieSecret::new(secret),
+            next_handle: 1,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EndpointConfig {
+        &self.config
+    }
+
+    /// What was dropped and done so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// IKE SAs alive (half-open included).
+    pub fn ike_sa_count(&self) -> usize {
+        self.sas.len()
+    }
+
+    /// Replaces the cookie secret (RFC 7296 §2.6: change it periodically); cookies made
+    /// with the previous secret stay valid until the next change.
+    pub fn rotate_cookie_secret(&mut self) -> Result<(), Error> {
+        let mut secret = [0u8; 32];
+        self.rng.fill(&mut secret)?;
+        self.cookie.rotate(secret);
+        Ok(())
+    }
+
+    fn split(&mut self, now: Instant) -> (Ctx<'_>, &mut HashMap<IkeSaHandle, IkeSa, FixedState>) {
+        (
+            Ctx {
+                now,
+                config: &self.config,
+                rng: self.rng.as_mut(),
+                transmits: &mut self.transmits,
+                events: &mut self.events,
+                child_spis: &mut self.child_spis,
+            },
+            &mut self.sas,
+        )
+    }
+
+    /// Starts an IKE SA with `peer` over `path` (RFC 7296 §1.2).
+    pub fn initiate(
+        &mut self,
+        now: Instant,
+        peer: Arc<PeerConfig>,
+        path: Path,
+    ) -> Result<IkeSaHandle, CommandError> {
+        if peer.ike_proposals.is_empty() || peer.child.proposals.is_empty() {
+            return Err(CommandError::Config("no proposal"));
+        }
+        let handle = IkeSaHandle(self.next_handle);
+        self.next_handle += 1;
+        let (mut ctx, _) = self.split(now);
+        let sa = IkeSa::initiate(&mut ctx, handle, peer, path)?;
+        self.by_spi.insert(sa.our_spi(), handle);
+        self.sas.insert(handle, sa);
+        self.reschedule(handle);
+        Ok(handle)
+    }
+
+    /// Deletes an IKE SA and its Child SAs (RFC 7296 §1.4.1).
+    pub fn delete_ike_sa(&mut self, now: Instant, handle: IkeSaHandle) -> Result<(), CommandError> {
+        self.with_sa(now, handle, |sa, ctx| sa.delete(ctx))
+    }
+
+    /// Deletes the Child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.4.1).
+    pub fn delete_child_sa(
+        &mut self,
+        now: Instant,
+        handle: IkeSaHandle,
+        inbound_spi: u32,
+    ) -> Result<(), CommandError> {
+        self.with_sa(now, handle, |sa, ctx| sa.delete_child(ctx, inbound_spi))
+    }
+
+    /// Checks now that the peer of `handle` is alive (RFC 7296 §1.4).
+    pub fn check_liveness(
+        &mut self,
+        now: Instant,
+        handle: IkeSaHandle,
+    ) -> Result<(), CommandError> {
+        self.with_sa(now, handle, |sa, ctx| sa.check_liveness(ctx))
+    }
+
+    fn with_sa(
+        &mut self,
+        now: Instant,
+        handle: IkeSaHandle,
+        command: impl FnOnce(&mut IkeSa, &mut Ctx<'_>) -> Result<(), CommandError>,
+    ) -> Result<(), CommandError> {
+        let (mut ctx, sas) = self.split(now);
+        let sa = sas.get_mut(&handle).ok_or(CommandError::UnknownIkeSa)?;
+        let result = command(sa, &mut ctx);
+        self.after(handle);
+        result
+    }
+
+    /// Handles one UDP payload received on `path` (from port 500, or from the NAT-T port
+    /// behind the non-ESP marker; RFC 3948 §2.2). Bad input is dropped with a reason and
+    /// never harms an established SA (RFC 7296 §2.21).
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        path: Path,
+        datagram: &[u8],
+    ) -> Result<(), DropReason> {
+        self.stats.datagrams += 1;
+        let result = self.dispatch(now, path, datagram);
+        if let Err(reason) = &result {
+            *self.stats.dropped.entry(reason_name(reason)).or_default() += 1;
+        }
+        result
+    }
+
+    fn dispatch(&mut self, now: Instant, path: Path, datagram: &[u8]) -> Result<(), DropReason> {
+        if datagram == [ipsec_isakmp::NAT_KEEPALIVE] {
+            return Err(DropReason::Keepalive);
+        }
+        let message = datagram
+            .strip_prefix(&ipsec_isakmp::NON_ESP_MARKER)
+            .unwrap_or(datagram);
+        let view = HeaderView::new_checked(message)?;
+        view.check_length()?;
+        let flags = view.flags();
+        if view.exchange_type() == ExchangeType::IkeSaInit
+            && !flags.response
+            && flags.initiator
+            && view.responder_spi() == 0
+        {
+            return self.handle_init_request(now, path, message, view.initiator_spi());
+        }
+        // From the original initiator, the SA is ours as responder: our SPI is SPIr.
+        let our_spi = if flags.initiator {
+            view.responder_spi()
+        } else {
+            view.initiator_spi()
+        };
+        let handle = *self.by_spi.get(&our_spi).ok_or(DropReason::UnknownSpi)?;
+        let (mut ctx, sas) = self.split(now);
+        let sa = sas.get_mut(&handle).ok_or(DropReason::UnknownSpi)?;
+        let peer_spi = if flags.initiator {
+            view.initiator_spi()
+        } else {
+            view.responder_spi()
+        };
+        let known_peer_spi = if flags.initiator { sa.spi_i } else { sa.spi_r };
+        if known_peer_spi != 0 && known_peer_spi != peer_spi {
+            return Err(DropReason::UnknownSpi);
+        }
+        let result = sa.handle_message(&mut ctx, path, message);
+        self.after(handle);
+        result
+    }
+
+    /// Responds to an IKE_SA_INIT request (RFC 7296 §1.2): cookies when half-open SAs pile
+    /// up (§2.6), NO_PROPOSAL_CHOSEN (§2.7), INVALID_KE_PAYLOAD (§1.2), all without keeping
+    /// state; otherwise a new half-open SA.
+    fn handle_init_request(
+        &mut self,
+        now: Instant,
+        path: Path,
+        message: &[u8],
+        spi_i: u64,
+    ) -> Result<(), DropReason> {
+        if self.config.responder_ike_proposals.is_empty() {
+            return Err(DropReason::NotResponder);
+        }
+        if let Some(handle) = self.half_open.get(&(path.remote, spi_i)).copied() {
+            let (mut ctx, sas) = self.split(now);
+            if let Some(sa) = sas.get(&handle)
+                && sa.resend_last_response(&mut ctx, 0)
+            {
+                self.stats.retransmissions_answered += 1;
+                return Ok(());
+            }
+            return Err(DropReason::Unexpected);
+        }
+        let request = Message::parse(message)?;
+        let payloads = Payloads::sort(request.payloads);
+        let (Some(sa), Some(ke), Some(nonce)) = (&payloads.sa, &payloads.ke, &payloads.nonce)
+        else {
+            self.refuse_init(path, spi_i, NotifyType::InvalidSyntax, &[]);
+            return Err(DropReason::MissingPayload);
+        };
+        let half_open = self.sas.values().filter(|s| s.is_half_open()).count();
+        if half_open >= self.config.cookie_threshold {
+            let valid = payloads.notify(NotifyType::Cookie).is_some_and(|c| {
+                self.cookie
+                    .verify(&c.data, &nonce.data, path.remote.ip(), spi_i)
+            });
+            if !valid {
+                let cookie = self.cookie.cookie(&nonce.data, path.remote.ip(), spi_i);
+                self.refuse_init(path, spi_i, NotifyType::Cookie, &cookie);
+                self.stats.cookies_sent += 1;
+                return Err(DropReason::Refused(NotifyType::Cookie));
+            }
+        }
+        let Some((number, algorithms)) = proposal::select_ike(
+            &self.config.responder_ike_proposals,
+            sa,
+            self.config.provider,
+            Some(ke.group),
+        ) else {
+            self.refuse_init(path, spi_i, NotifyType::NoProposalChosen, &[]);
+            return Err(DropReason::Refused(NotifyType::NoProposalChosen));
+        };
+        if algorithms.dh != ke.group {
+            let data = algorithms.dh.value().to_be_bytes();
+            self.refuse_init(path, spi_i, NotifyType::InvalidKePayload, &data);
+            return Err(DropReason::Refused(NotifyType::InvalidKePayload));
+        }
+        let handle = IkeSaHandle(self.next_handle);
+        self.next_handle += 1;
+        let (mut ctx, _) = self.split(now);
+        let created = IkeSa::respond_init(
+            &mut ctx, handle, path, message, spi_i, number, algorithms, &payloads,
+        );
+        let sa = match created {
+            Ok(sa) => sa,
+            Err(DropReason::Refused(notify)) => {
+                self.refuse_init(path, spi_i, notify, &[]);
+                return Err(DropReason::Refused(notify));
+            }
+            Err(other) => return Err(other),
+        };
+        self.by_spi.insert(sa.our_spi(), handle);
+        self.half_open.insert((path.remote, spi_i), handle);
+        self.sas.insert(handle, sa);
+        self.reschedule(handle);
+        Ok(())
+    }
+
+    /// An IKE_SA_INIT response that holds only a notification, keeping no state
+    /// (RFC 7296 §2.6, §1.2).
+    fn refuse_init(&mut self, path: Path, spi_i: u64, notify: NotifyType, data: &[u8]) {
+        let message = Message {
+            initiator_spi: spi_i,
+            responder_spi: 0,
+            minor_version: ipsec_isakmp::MINOR_VERSION,
+            exchange_type: ExchangeType::IkeSaInit,
+            flags: ipsec_isakmp::Flags {
+                initiator: false,
+                version: false,
+                response: true,
+            },
+            message_id: 0,
+            payloads: vec![Payload::Notify(Notify::new(notify, data))],
+        };
+        if let Ok(bytes) = message.to_vec() {
+            let payload = wire(&Bytes::from(bytes), needs_marker(path.local, path.remote));
+            self.transmits.push_back(Transmit { path, payload });
+        }
+    }
+
+    /// Acts on every deadline that has passed: retransmissions, expiries, liveness checks,
+    /// NAT-keepalives.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(deadline, handle)) = self.timers.first() {
+            if deadline > now {
+                break;
+            }
+            self.timers.pop_first();
+            self.deadlines.remove(&handle);
+            let (mut ctx, sas) = self.split(now);
+            if let Some(sa) = sas.get_mut(&handle) {
+                let _ = sa.handle_timeout(&mut ctx);
+            }
+            self.after(handle);
+        }
+    }
+
+    /// The next instant [`Endpoint::handle_timeout`] has work to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(deadline, _)| *deadline)
+    }
+
+    /// The next datagram to send; call until `None`.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event; call until `None`.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// After an SA acted: drop it if closed, otherwise refresh its timer and indexes.
+    fn after(&mut self, handle: IkeSaHandle) {
+        let Some(sa) = self.sas.get(&handle) else {
+            return;
+        };
+        let key = (sa.first_remote, sa.spi_i);
+        if !sa.is_half_open() && self.half_open.get(&key) == Some(&handle) {
+            self.half_open.remove(&key);
+        }
+        if sa.is_closed() {
+            let spi = sa.our_spi();
+            self.by_spi.remove(&spi);
+            self.sas.remove(&handle);
+            if let Some(old) = self.deadlines.remove(&handle) {
+                self.timers.remove(&(old, handle));
+            }
+            return;
+        }
+        // The responder's SPI index is set once; the initiator's SPI never changes.
+        self.by_spi.entry(sa.our_spi()).or_insert(handle);
+        self.reschedule(handle);
+    }
+
+    fn reschedule(&mut self, handle: IkeSaHandle) {
+        if let Some(old) = self.deadlines.remove(&handle) {
+            self.timers.remove(&(old, handle));
+        }
+        if let Some(next) = self.sas.get(&handle).and_then(IkeSa::next_deadline) {
+            self.timers.insert((next, handle));
+            self.deadlines.insert(handle, next);
+        }
+    }
+}

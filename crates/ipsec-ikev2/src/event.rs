@@ -1,0 +1,166 @@
+//! What the endpoint tells the caller.
+
+use std::net::SocketAddr;
+
+use ipsec_crypto::SecretBytes;
+use ipsec_isakmp::{Identification, NotifyType, TrafficSelector};
+
+use crate::config::{Lifetimes, Mode};
+use crate::nat::NatState;
+use crate::proposal::{ChildAlgorithms, IkeAlgorithms};
+
+/// An IKE SA, as the endpoint knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IkeSaHandle(pub(crate) u64);
+
+/// Where datagrams of an IKE SA go: our address and port, and the peer's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Path {
+    /// Our address and port.
+    pub local: SocketAddr,
+    /// The peer's address and port.
+    pub remote: SocketAddr,
+}
+
+/// A datagram to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// From which local address and port, to which remote one.
+    pub path: Path,
+    /// The UDP payload (with the non-ESP marker when the path needs one, RFC 3948 §2.2).
+    pub payload: bytes::Bytes,
+}
+
+/// The keys of an IKE SA for a Wireshark `ikev2_decryption_table`, emitted only when
+/// [`EndpointConfig::key_log`](crate::EndpointConfig::key_log) is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IkeKeyLog {
+    /// SPIi.
+    pub spi_i: u64,
+    /// SPIr.
+    pub spi_r: u64,
+    /// The negotiated algorithms.
+    pub algorithms: IkeAlgorithms,
+    /// SK_ei.
+    pub sk_ei: SecretBytes,
+    /// SK_er.
+    pub sk_er: SecretBytes,
+    /// SK_ai.
+    pub sk_ai: SecretBytes,
+    /// SK_ar.
+    pub sk_ar: SecretBytes,
+    /// SKEYSEED, SK_d, SK_pi and SK_pr, for comparing key schedules.
+    pub skeyseed: SecretBytes,
+    /// SK_d.
+    pub sk_d: SecretBytes,
+    /// SK_pi.
+    pub sk_pi: SecretBytes,
+    /// SK_pr.
+    pub sk_pr: SecretBytes,
+}
+
+/// Everything the data plane needs to install a Child SA (RFC 7296 §2.17, RFC 4301 §4.4.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildSaReady {
+    /// The IKE SA that negotiated it.
+    pub ike_sa: IkeSaHandle,
+    /// The SPI the peer puts on packets to us.
+    pub inbound_spi: u32,
+    /// The SPI we put on packets to the peer.
+    pub outbound_spi: u32,
+    /// The algorithms.
+    pub algorithms: ChildAlgorithms,
+    /// Keying material for the inbound SA: encryption key (with salt for AEADs), then
+    /// integrity key.
+    pub inbound_keymat: SecretBytes,
+    /// Keying material for the outbound SA, likewise.
+    pub outbound_keymat: SecretBytes,
+    /// Tunnel or transport.
+    pub mode: Mode,
+    /// Our side's traffic selectors, as agreed.
+    pub local_ts: Vec<TrafficSelector>,
+    /// The peer's side's traffic selectors, as agreed.
+    pub remote_ts: Vec<TrafficSelector>,
+    /// ESP goes in UDP on the NAT-T ports of `path` (RFC 3948).
+    pub udp_encapsulation: bool,
+    /// The IKE SA's path: ESP goes between these addresses (and, encapsulated, ports).
+    pub path: Path,
+    /// Lifetimes from the configuration.
+    pub lifetimes: Lifetimes,
+    /// Whether we may add TFC padding: the peer did not send ESP_TFC_PADDING_NOT_SUPPORTED.
+    pub tfc_padding: bool,
+}
+
+/// Why an IKE SA ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// We deleted it.
+    LocalDelete,
+    /// The peer deleted it.
+    PeerDelete,
+    /// The peer's AUTH did not verify, or it refused ours (RFC 7296 §2.21.2).
+    AuthenticationFailed,
+    /// No proposal was acceptable (RFC 7296 §2.7).
+    NoProposalChosen,
+    /// No identity of ours matched, or the peer's is not one we accept.
+    UnknownPeer,
+    /// The peer answered with an error notification.
+    PeerError(NotifyType),
+    /// The peer answered with something we cannot accept (a proposal not offered, a missing
+    /// payload).
+    ProtocolError,
+    /// Establishment did not finish in time (half-open expiry, retries exhausted).
+    EstablishmentTimeout,
+    /// Requests went unanswered through every retransmission (RFC 7296 §2.4).
+    DeadPeer,
+}
+
+/// What happened, for the caller to act on (install SAs, log, count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// An IKE SA is up.
+    IkeSaEstablished {
+        /// Which.
+        handle: IkeSaHandle,
+        /// Whether we initiated it.
+        initiator: bool,
+        /// The peer's authenticated identity.
+        peer_id: Identification,
+        /// The negotiated algorithms.
+        algorithms: IkeAlgorithms,
+        /// NAT detection's findings.
+        nat: NatState,
+        /// Where its datagrams go now.
+        path: Path,
+        /// Its keys, if the key log is on.
+        keys: Option<Box<IkeKeyLog>>,
+    },
+    /// A Child SA is ready to install.
+    ChildSaReady(Box<ChildSaReady>),
+    /// The Child SA that came with IKE_AUTH was refused; the IKE SA stays up (RFC 7296
+    /// §2.21.3).
+    ChildSaFailed {
+        /// The IKE SA.
+        handle: IkeSaHandle,
+        /// The notification that said why (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...).
+        reason: NotifyType,
+    },
+    /// A Child SA was deleted; remove it from the data plane.
+    ChildSaDeleted {
+        /// The IKE SA.
+        handle: IkeSaHandle,
+        /// Its inbound SPI.
+        inbound_spi: u32,
+        /// Its outbound SPI.
+        outbound_spi: u32,
+    },
+    /// An IKE SA ended, with its Child SAs (each reported by `ChildSaDeleted` first).
+    IkeSaClosed {
+        /// Which.
+        handle: IkeSaHandle,
+        /// Why.
+        reason: CloseReason,
+    },
+}

@@ -1,0 +1,445 @@
+//! Building SA payloads from proposals, and choosing among a peer's (RFC 7296 §2.7, §3.3).
+
+use ipsec_crypto::CryptoProvider;
+use ipsec_isakmp::{
+    DhGroup, EsnId, IntegId, PrfId, Proposal, ProtocolId, SecurityAssociation, Spi, Transform,
+    TransformId,
+};
+
+use crate::config::{ChildProposal, Encryption, IkeProposal};
+
+/// The algorithms an IKE SA agreed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IkeAlgorithms {
+    /// Encryption.
+    pub encryption: Encryption,
+    /// Integrity; `None` with an AEAD.
+    pub integrity: Option<IntegId>,
+    /// PRF.
+    pub prf: PrfId,
+    /// Diffie-Hellman group.
+    pub dh: DhGroup,
+}
+
+/// The algorithms a Child SA agreed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChildAlgorithms {
+    /// Encryption.
+    pub encryption: Encryption,
+    /// Integrity; `None` with an AEAD.
+    pub integrity: Option<IntegId>,
+    /// PFS group, if any.
+    pub dh: Option<DhGroup>,
+    /// Extended sequence numbers.
+    pub esn: bool,
+}
+
+fn encr(encryption: Encryption) -> Transform {
+    Transform::encr(encryption.id, encryption.key_bits)
+}
+
+fn encryption_of(transform: &Transform) -> Option<Encryption> {
+    match transform.id() {
+        TransformId::Encr(id) => Some(Encryption {
+            id,
+            key_bits: transform.key_length(),
+        }),
+        _ => None,
+    }
+}
+
+/// The SA payload offering `proposals` for the IKE SA, numbered from 1 (RFC 7296 §3.3.1);
+/// `spi` is none in IKE_SA_INIT, the new SPI when rekeying.
+pub(crate) fn ike_sa_payload(proposals: &[IkeProposal], spi: Spi) -> SecurityAssociation {
+    SecurityAssociation {
+        proposals: proposals
+            .iter()
+            .zip(1u8..)
+            .map(|(p, number)| Proposal {
+                number,
+                protocol: ProtocolId::Ike,
+                spi,
+                transforms: p
+                    .encryption
+                    .iter()
+                    .copied()
+                    .map(encr)
+                    .chain(p.prf.iter().copied().map(Transform::prf))
+                    .chain(p.integrity.iter().copied().map(Transform::integ))
+                    .chain(p.dh.iter().copied().map(Transform::dh))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The SA payload offering `proposals` for an ESP Child SA with our inbound `spi`.
+/// `with_dh` keeps the PFS groups (CREATE_CHILD_SA); IKE_AUTH leaves them out (RFC 7296 §1.2).
+pub(crate) fn child_sa_payload(
+    proposals: &[ChildProposal],
+    spi: u32,
+    with_dh: bool,
+) -> SecurityAssociation {
+    SecurityAssociation {
+        proposals: proposals
+            .iter()
+            .zip(1u8..)
+            .map(|(p, number)| Proposal {
+                number,
+                protocol: ProtocolId::Esp,
+                spi: Spi::Ipsec(spi),
+                transforms: p
+                    .encryption
+                    .iter()
+                    .copied()
+                    .map(encr)
+                    .chain(p.integrity.iter().copied().map(Transform::integ))
+                    .chain(p.dh.iter().copied().filter(|_| with_dh).map(Transform::dh))
+                    .chain(esn_list(&p.esn).into_iter().map(Transform::esn))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn esn_list(esn: &[EsnId]) -> Vec<EsnId> {
+    if esn.is_empty() {
+        vec![EsnId::NoEsn]
+    } else {
+        esn.to_vec()
+    }
+}
+
+/// The single-proposal SA payload a responder answers with (RFC 7296 §3.3.1: the accepted
+/// proposal's number, one transform of each type).
+pub(crate) fn chosen_ike_payload(
+    number: u8,
+    chosen: IkeAlgorithms,
+    spi: Spi,
+) -> SecurityAssociation {
+    let mut transforms = vec![encr(chosen.encryption), Transform::prf(chosen.prf)];
+    transforms.extend(chosen.integrity.map(Transform::integ));
+    transforms.push(Transform::dh(chosen.dh));
+    SecurityAssociation {
+        proposals: vec![Proposal {
+            number,
+            protocol: ProtocolId::Ike,
+            spi,
+            transforms,
+        }],
+    }
+}
+
+/// The single-proposal SA payload answering a Child SA proposal.
+pub(crate) fn chosen_child_payload(
+    number: u8,
+    chosen: ChildAlgorithms,
+    spi: u32,
+) -> SecurityAssociation {
+    let mut transforms = vec![encr(chosen.encryption)];
+    transforms.extend(chosen.integrity.map(Transform::integ));
+    transforms.extend(chosen.dh.map(Transform::dh));
+    transforms.push(Transform::esn(if chosen.esn {
+        EsnId::Esn
+    } else {
+        EsnId::NoEsn
+    }));
+    SecurityAssociation {
+        proposals: vec![Proposal {
+            number,
+            protocol: ProtocolId::Esp,
+            spi: Spi::Ipsec(spi),
+            transforms,
+        }],
+    }
+}
+
+/// The first of `ours` (in our order) that `offered` contains.
+fn first_common<T: Copy + PartialEq>(ours: &[T], offered: &[T]) -> Option<T> {
+    ours.iter().copied().find(|t| offered.contains(t))
+}
+
+fn offered_encryptions(proposal: &Proposal) -> Vec<Encryption> {
+    proposal
+        .transforms
+        .iter()
+        .filter_map(encryption_of)
+        .collect()
+}
+
+fn offered_of<T>(proposal: &Proposal, pick: impl Fn(TransformId) -> Option<T>) -> Vec<T> {
+    proposal
+        .transforms
+        .iter()
+        .filter_map(|t| pick(t.id()))
+        .collect()
+}
+
+fn integ_of(id: TransformId) -> Option<IntegId> {
+    match id {
+        TransformId::Integ(i) => Some(i),
+        _ => None,
+    }
+}
+
+fn dh_of(id: TransformId) -> Option<DhGroup> {
+    match id {
+        TransformId::Dh(g) => Some(g),
+        _ => None,
+    }
+}
+
+/// Choosing the integrity algorithm: none for an AEAD (a peer may list `NONE`), one of
+/// ours otherwise.
+fn choose_integrity(
+    encryption: Encryption,
+    ours: &[IntegId],
+    offered: &[IntegId],
+) -> Option<Option<IntegId>> {
+    if encryption.is_aead() {
+        let clean = offered.iter().all(|i| *i == IntegId::None);
+        return clean.then_some(None);
+    }
+    first_common(ours, offered).map(Some)
+}
+
+/// The responder's choice for the IKE SA (RFC 7296 §2.7): our proposals in our order of
+/// preference, each against every proposal offered, taking the first of our algorithms the
+/// offer contains and the provider implements. The group of the KE payload that came with
+/// the offer, `ke_group`, is preferred where both sides allow it, so that no retry is needed
+/// (RFC 7296 §1.2). Returns the offer's number and the algorithms, or `None` for
+/// NO_PROPOSAL_CHOSEN.
+pub(crate) fn select_ike(
+    ours: &[IkeProposal],
+    offered: &SecurityAssociation,
+    provider: &CryptoProvider,
+    ke_group: Option<DhGroup>,
+) -> Option<(u8, IkeAlgorithms)> {
+    for mine in ours {
+        for theirs in offered
+            .proposals
+            .iter()
+            .filter(|p| p.protocol == ProtocolId::Ike && p.spi == Spi::None)
+        {
+            let encryptions = offered_encryptions(theirs);
+            let integrities = offered_of(theirs, integ_of);
+            let prfs = offered_of(theirs, |id| match id {
+                TransformId::Prf(p) => Some(p),
+                _ => None,
+            });
+            let groups = offered_of(theirs, dh_of);
+            let chosen = mine.encryption.iter().copied().find_map(|encryption| {
+                if !encryptions.contains(&encryption) {
+                    return None;
+                }
+                let integrity = choose_integrity(encryption, &mine.integrity, &integrities)?;
+                crate::sk::supported(provider, encryption, integrity)
+                    .then_some((encryption, integrity))
+            });
+            let prf = first_common(&mine.prf, &prfs).filter(|p| provider.prf(p.value()).is_some());
+            let dh = ke_group
+                .filter(|g| mine.dh.contains(g) && groups.contains(g))
+                .or_else(|| first_common(&mine.dh, &groups))
+                .filter(|g| provider.key_exchange(g.value()).is_some());
+            if let (Some((encryption, integrity)), Some(prf), Some(dh)) = (chosen, prf, dh) {
+                return Some((
+                    theirs.number,
+                    IkeAlgorithms {
+                        encryption,
+                        integrity,
+                        prf,
+                        dh,
+                    },
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The responder's choice for an ESP Child SA, as [`select_ike`] chooses; returns the
+/// offer's number, the algorithms and the initiator's inbound SPI. `pfs_group` is the group
+/// of the KE payload that came with the offer (CREATE_CHILD_SA), if any.
+pub(crate) fn select_child(
+    ours: &[ChildProposal],
+    offered: &SecurityAssociation,
+    provider: &CryptoProvider,
+    pfs_group: Option<DhGroup>,
+) -> Option<(u8, ChildAlgorithms, u32)> {
+    for mine in ours {
+        for theirs in offered
+            .proposals
+            .iter()
+            .filter(|p| p.protocol == ProtocolId::Esp)
+        {
+            let Spi::Ipsec(spi) = theirs.spi else {
+                continue;
+            };
+            let encryptions = offered_encryptions(theirs);
+            let integrities = offered_of(theirs, integ_of);
+            let groups = offered_of(theirs, dh_of);
+            let esns = offered_of(theirs, |id| match id {
+                TransformId::Esn(e) => Some(e),
+                _ => None,
+            });
+            let chosen = mine.encryption.iter().copied().find_map(|encryption| {
+                if !encryptions.contains(&encryption) {
+                    return None;
+                }
+                let integrity = choose_integrity(encryption, &mine.integrity, &integrities)?;
+                esp_supported(provider, encryption, integrity).then_some((encryption, integrity))
+            });
+            let dh = match pfs_group {
+                Some(group) => {
+                    if !mine.dh.contains(&group) || !groups.contains(&group) {
+                        continue;
+                    }
+                    Some(group)
+                }
+                None => None,
+            };
+            let esn = first_common(&esn_list(&mine.esn), &esn_list(&esns));
+            if let (Some((encryption, integrity)), Some(esn)) = (chosen, esn) {
+                return Some((
+                    theirs.number,
+                    ChildAlgorithms {
+                        encryption,
+                        integrity,
+                        dh,
+                        esn: esn == EsnId::Esn,
+                    },
+                    spi,
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn esp_supported(
+    provider: &CryptoProvider,
+    encryption: Encryption,
+    integrity: Option<IntegId>,
+) -> bool {
+    let bits = encryption.effective_key_bits();
+    if encryption.is_aead() {
+        return integrity.is_none() && provider.aead(encryption.id.value(), bits).is_some();
+    }
+    let Some(integrity) = integrity else {
+        return false;
+    };
+    provider.cipher(encryption.id.value(), bits).is_some()
+        && provider
+            .integrity(integrity.value())
+            .is_some_and(|i| i.spec().iv_len == 0)
+}
+
+/// Why a responder's chosen proposal is not acceptable to the initiator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the peer chose a proposal that was not offered")]
+pub(crate) struct NotOffered;
+
+/// Reads the responder's chosen IKE proposal and checks it is one we offered (RFC 7296
+/// §3.3.6: exactly one proposal, one transform of each type).
+pub(crate) fn accept_chosen_ike(
+    ours: &[IkeProposal],
+    answer: &SecurityAssociation,
+) -> Result<IkeAlgorithms, NotOffered> {
+    let [chosen] = answer.proposals.as_slice() else {
+        return Err(NotOffered);
+    };
+    if chosen.protocol != ProtocolId::Ike {
+        return Err(NotOffered);
+    }
+    let encryptions = offered_encryptions(chosen);
+    let integrities = offered_of(chosen, integ_of);
+    let prfs = offered_of(chosen, |id| match id {
+        TransformId::Prf(p) => Some(p),
+        _ => None,
+    });
+    let groups = offered_of(chosen, dh_of);
+    let ([encryption], [prf], [dh]) = (encryptions.as_slice(), prfs.as_slice(), groups.as_slice())
+    else {
+        return Err(NotOffered);
+    };
+    let integrity = match integrities.as_slice() {
+        [] | [IntegId::None] => None,
+        [one] => Some(*one),
+        _ => return Err(NotOffered),
+    };
+    let offered = ours.iter().any(|p| {
+        p.encryption.contains(encryption)
+            && p.prf.contains(prf)
+            && p.dh.contains(dh)
+            && integrity.is_none_or(|i| p.integrity.contains(&i))
+            && (integrity.is_some() || encryption.is_aead())
+    });
+    if !offered {
+        return Err(NotOffered);
+    }
+    Ok(IkeAlgorithms {
+        encryption: *encryption,
+        integrity,
+        prf: *prf,
+        dh: *dh,
+    })
+}
+
+/// Reads the responder's chosen ESP proposal and checks it is one we offered; returns the
+/// algorithms and the responder's inbound SPI.
+pub(crate) fn accept_chosen_child(
+    ours: &[ChildProposal],
+    answer: &SecurityAssociation,
+) -> Result<(ChildAlgorithms, u32), NotOffered> {
+    let [chosen] = answer.proposals.as_slice() else {
+        return Err(NotOffered);
+    };
+    let (ProtocolId::Esp, Spi::Ipsec(spi)) = (chosen.protocol, chosen.spi) else {
+        return Err(NotOffered);
+    };
+    let encryptions = offered_encryptions(chosen);
+    let integrities = offered_of(chosen, integ_of);
+    let groups = offered_of(chosen, dh_of);
+    let esns = offered_of(chosen, |id| match id {
+        TransformId::Esn(e) => Some(e),
+        _ => None,
+    });
+    let [encryption] = encryptions.as_slice() else {
+        return Err(NotOffered);
+    };
+    let integrity = match integrities.as_slice() {
+        [] | [IntegId::None] => None,
+        [one] => Some(*one),
+        _ => return Err(NotOffered),
+    };
+    let dh = match groups.as_slice() {
+        [] | [DhGroup::None] => None,
+        [one] => Some(*one),
+        _ => return Err(NotOffered),
+    };
+    let esn = match esns.as_slice() {
+        [] | [EsnId::NoEsn] => false,
+        [EsnId::Esn] => true,
+        _ => return Err(NotOffered),
+    };
+    let wanted = if esn { EsnId::Esn } else { EsnId::NoEsn };
+    let offered = ours.iter().any(|p| {
+        p.encryption.contains(encryption)
+            && integrity.is_none_or(|i| p.integrity.contains(&i))
+            && (integrity.is_some() || encryption.is_aead())
+            && dh.is_none_or(|g| p.dh.contains(&g))
+            && esn_list(&p.esn).contains(&wanted)
+    });
+    if !offered {
+        return Err(NotOffered);
+    }
+    Ok((
+        ChildAlgorithms {
+            encryption: *encryption,
+            integrity,
+            dh,
+            esn,
+        },
+        spi,
+    ))
+}

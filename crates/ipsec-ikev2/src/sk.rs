@@ -1,0 +1,300 @@
+//! The Encrypted and Authenticated payload SK: protecting and opening whole IKE messages
+//! (RFC 7296 §3.14 with a cipher and an integrity algorithm, RFC 5282 with an AEAD).
+
+use bytes::Bytes;
+use ipsec_crypto::{
+    AEAD_IV_LEN, Aead, AeadAlgorithm, Cipher, CipherAlgorithm, CryptoError, CryptoProvider,
+    Integrity, IntegrityAlgorithm, SecureRandom,
+};
+use ipsec_isakmp::payload::{chain_len, emit_chain, first_type};
+use ipsec_isakmp::{
+    Encrypted, ExchangeType, Flags, HeaderView, Message, Payload, PayloadIter, PayloadType,
+};
+
+use crate::config::Encryption;
+use crate::keys::KeyLengths;
+use crate::proposal::IkeAlgorithms;
+
+/// The algorithms of a negotiated IKE SA, found in the crypto provider.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IkeSuite {
+    pub(crate) algorithms: IkeAlgorithms,
+    pub(crate) prf: &'static dyn ipsec_crypto::Prf,
+    cipher: SuiteCipher,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum SuiteCipher {
+    Aead(&'static dyn AeadAlgorithm),
+    CipherIntegrity(
+        &'static dyn CipherAlgorithm,
+        &'static dyn IntegrityAlgorithm,
+    ),
+}
+
+impl IkeSuite {
+    /// The provider's objects for `algorithms`, or `None` if it lacks one.
+    pub(crate) fn lookup(provider: &CryptoProvider, algorithms: IkeAlgorithms) -> Option<Self> {
+        let prf = provider.prf(algorithms.prf.value())?;
+        let cipher = lookup_cipher(provider, algorithms.encryption, algorithms.integrity)?;
+        Some(Self {
+            algorithms,
+            prf,
+            cipher,
+        })
+    }
+
+    /// The lengths of SK_e and SK_a (RFC 7296 §2.14, RFC 5282 §7.1).
+    pub(crate) fn key_lengths(&self) -> KeyLengths {
+        match self.cipher {
+            SuiteCipher::Aead(aead) => KeyLengths {
+                encryption: aead.spec().keymat_len(),
+                integrity: 0,
+            },
+            SuiteCipher::CipherIntegrity(cipher, integrity) => KeyLengths {
+                encryption: cipher.spec().key_len(),
+                integrity: integrity.spec().key_len,
+            },
+        }
+    }
+
+    /// The protection of one direction, keyed with SK_e and SK_a of that direction.
+    pub(crate) fn key(&self, sk_e: &[u8], sk_a: &[u8]) -> Result<SkDirection, CryptoError> {
+        Ok(match self.cipher {
+            SuiteCipher::Aead(aead) => SkDirection::Aead {
+                aead: aead.new_key(sk_e)?,
+                counter: 0,
+            },
+            SuiteCipher::CipherIntegrity(cipher, integrity) => SkDirection::CipherIntegrity {
+                cipher: cipher.new_key(sk_e)?,
+                integrity: integrity.new_key(sk_a)?,
+            },
+        })
+    }
+}
+
+/// Looks up an encryption algorithm (and, for a non-AEAD, its integrity algorithm).
+fn lookup_cipher(
+    provider: &CryptoProvider,
+    encryption: Encryption,
+    integrity: Option<ipsec_isakmp::IntegId>,
+) -> Option<SuiteCipher> {
+    let bits = encryption.effective_key_bits();
+    if encryption.is_aead() {
+        return match integrity {
+            None | Some(ipsec_isakmp::IntegId::None) => provider
+                .aead(encryption.id.value(), bits)
+                .map(SuiteCipher::Aead),
+            Some(_) => None,
+        };
+    }
+    let cipher = provider.cipher(encryption.id.value(), bits)?;
+    let integrity = provider
+        .integrity(integrity?.value())
+        .filter(|i| i.spec().iv_len == 0)?;
+    Some(SuiteCipher::CipherIntegrity(cipher, integrity))
+}
+
+/// Whether the provider implements this combination for IKE.
+pub(crate) fn supported(
+    provider: &CryptoProvider,
+    encryption: Encryption,
+    integrity: Option<ipsec_isakmp::IntegId>,
+) -> bool {
+    lookup_cipher(provider, encryption, integrity).is_some()
+}
+
+/// One direction's SK protection, keyed.
+pub(crate) enum SkDirection {
+    /// An AEAD; the IV is a per-key counter, unique as RFC 5282 §3.1 requires.
+    Aead { aead: Box<dyn Aead>, counter: u64 },
+    /// A block cipher with a random IV (RFC 7296 §3.14) and an integrity check over the whole
+    /// message.
+    CipherIntegrity {
+        cipher: Box<dyn Cipher>,
+        integrity: Box<dyn Integrity>,
+    },
+}
+
+impl core::fmt::Debug for SkDirection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Aead { aead, .. } => write!(f, "SkDirection::Aead({:?})", aead.spec()),
+            Self::CipherIntegrity { cipher, integrity } => write!(
+                f,
+                "SkDirection::CipherIntegrity({:?}, {:?})",
+                cipher.spec(),
+                integrity.spec()
+            ),
+        }
+    }
+}
+
+/// The header fields of a message to protect.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Envelope {
+    pub(crate) spi_i: u64,
+    pub(crate) spi_r: u64,
+    pub(crate) exchange: ExchangeType,
+    pub(crate) flags: Flags,
+    pub(crate) message_id: u32,
+}
+
+/// Why a received message's SK payload did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SkError {
+    /// The message has no SK payload where one is required.
+    #[error("no SK payload")]
+    Missing,
+    /// The SK payload is too short for IV, padding and ICV.
+    #[error("SK payload too short")]
+    Truncated,
+    /// The integrity check failed (RFC 7296 §3.14).
+    #[error("SK integrity check failed")]
+    IntegrityCheckFailed,
+    /// The Pad Length points before the plaintext.
+    #[error("SK padding invalid")]
+    BadPadding,
+}
+
+impl SkDirection {
+    fn iv_len(&self) -> usize {
+        match self {
+            Self::Aead { .. } => AEAD_IV_LEN,
+            Self::CipherIntegrity { cipher, .. } => cipher.spec().iv_len,
+        }
+    }
+
+    fn icv_len(&self) -> usize {
+        match self {
+            Self::Aead { aead, .. } => aead.spec().icv_len,
+            Self::CipherIntegrity { integrity, .. } => integrity.spec().icv_len,
+        }
+    }
+
+    fn block_len(&self) -> usize {
+        match self {
+            Self::Aead { .. } => 1,
+            Self::CipherIntegrity { cipher, .. } => cipher.spec().block_len.max(1),
+        }
+    }
+
+    /// Builds the whole message: header, SK payload holding `inner`, encrypted and
+    /// authenticated (RFC 7296 §3.14; RFC 5282 §5 for the AEAD's AAD: the header through the
+    /// SK payload's generic header).
+    pub(crate) fn seal(
+        &mut self,
+        envelope: Envelope,
+        inner: &[Payload],
+        rng: &mut dyn SecureRandom,
+    ) -> Result<Bytes, crate::Error> {
+        let inner_len = chain_len(inner);
+        let (iv_len, icv_len, block) = (self.iv_len(), self.icv_len(), self.block_len());
+        let unpadded = inner_len.saturating_add(1);
+        let padding = (block - unpadded % block) % block;
+        let plaintext_len = unpadded + padding;
+        let body_len = iv_len + plaintext_len + icv_len;
+        let message = Message {
+            initiator_spi: envelope.spi_i,
+            responder_spi: envelope.spi_r,
+            minor_version: ipsec_isakmp::MINOR_VERSION,
+            exchange_type: envelope.exchange,
+            flags: envelope.flags,
+            message_id: envelope.message_id,
+            payloads: vec![Payload::Encrypted(Encrypted {
+                first_inner: first_type(inner),
+                data: vec![0; body_len],
+            })],
+        };
+        let mut bytes = message.to_vec()?;
+        let body_start = bytes.len() - body_len;
+        let plaintext_start = body_start + iv_len;
+        let plaintext = bytes
+            .get_mut(plaintext_start..plaintext_start + plaintext_len)
+            .ok_or(crate::Error::Internal("SK layout"))?;
+        emit_chain(inner, plaintext)?;
+        if let Some(pad_length) = plaintext.last_mut() {
+            *pad_length = u8::try_from(padding).map_err(|_| crate::Error::Internal("padding"))?;
+        }
+        let (aad, body) = bytes.split_at_mut(body_start);
+        let (iv, in_out) = body.split_at_mut(iv_len);
+        match self {
+            Self::Aead { aead, counter } => {
+                *counter = counter
+                    .checked_add(1)
+                    .ok_or(crate::Error::Internal("IKE IV counter exhausted"))?;
+                iv.copy_from_slice(&counter.to_be_bytes());
+                aead.seal_in_place(&counter.to_be_bytes(), aad, in_out)?;
+            }
+            Self::CipherIntegrity { cipher, integrity } => {
+                rng.fill(iv)?;
+                let plaintext = in_out
+                    .get_mut(..plaintext_len)
+                    .ok_or(crate::Error::Internal("SK layout"))?;
+                cipher.encrypt_in_place(iv, plaintext)?;
+                let signed_len = bytes.len() - icv_len;
+                let (signed, icv) = bytes.split_at_mut(signed_len);
+                integrity.compute(&[signed], icv)?;
+            }
+        }
+        Ok(Bytes::from(bytes))
+    }
+
+    /// Verifies and decrypts the SK payload of `datagram` (one whole IKE message) and returns
+    /// the type of its first inner payload and the inner payload chain's bytes.
+    pub(crate) fn open(&self, datagram: &[u8]) -> Result<(PayloadType, Vec<u8>), SkError> {
+        let view = HeaderView::new_checked(datagram).map_err(|_| SkError::Missing)?;
+        let mut offset = ipsec_isakmp::HEADER_LEN;
+        let mut found = None;
+        for raw in PayloadIter::new(view.next_payload(), view.payload()) {
+            let raw = raw.map_err(|_| SkError::Missing)?;
+            let body_start = offset + ipsec_isakmp::payload::PAYLOAD_HEADER_LEN;
+            if raw.payload_type == PayloadType::Encrypted {
+                found = Some((raw.next_payload, body_start, raw.body.len()));
+            }
+            offset = body_start + raw.body.len();
+        }
+        let (first_inner, body_start, body_len) = found.ok_or(SkError::Missing)?;
+        let (iv_len, icv_len) = (self.iv_len(), self.icv_len());
+        if body_len < iv_len + icv_len + 1 {
+            return Err(SkError::Truncated);
+        }
+        let aad = datagram.get(..body_start).ok_or(SkError::Truncated)?;
+        let body = datagram
+            .get(body_start..body_start + body_len)
+            .ok_or(SkError::Truncated)?;
+        let (iv, rest) = body.split_at(iv_len);
+        let mut plaintext = match self {
+            Self::Aead { aead, .. } => {
+                let iv: [u8; AEAD_IV_LEN] = iv.try_into().map_err(|_| SkError::Truncated)?;
+                let mut in_out = rest.to_vec();
+                aead.open_in_place(&iv, aad, &mut in_out)
+                    .map_err(|_| SkError::IntegrityCheckFailed)?;
+                in_out.truncate(in_out.len() - icv_len);
+                in_out
+            }
+            Self::CipherIntegrity { cipher, integrity } => {
+                let signed_len = datagram.len() - icv_len;
+                let (signed, icv) = datagram.split_at(signed_len);
+                integrity
+                    .verify(&[signed], icv)
+                    .map_err(|_| SkError::IntegrityCheckFailed)?;
+                let mut ciphertext = rest
+                    .get(..rest.len() - icv_len)
+                    .unwrap_or_default()
+                    .to_vec();
+                cipher
+                    .decrypt_in_place(iv, &mut ciphertext)
+                    .map_err(|_| SkError::Truncated)?;
+                ciphertext
+            }
+        };
+        let pad_length = usize::from(*plaintext.last().ok_or(SkError::BadPadding)?);
+        let inner_len = plaintext
+            .len()
+            .checked_sub(pad_length + 1)
+            .ok_or(SkError::BadPadding)?;
+        plaintext.truncate(inner_len);
+        Ok((first_inner, plaintext))
+    }
+}
