@@ -47,4 +47,5 @@ pub use event::{ChildSaReady, CloseReason, Event, IkeKeyLog, IkeSaHandle, Path, 
 pub use keys::{IkeKeys, KeyLengths, child_keymat, derive_ike_keys, skeyseed};
 pub use nat::{NatState, nat_detection_hash};
 pub use proposal::{ChildAlgorithms, IkeAlgorithms};
+pub use sk::{SkError, open_sk};
 pub use ts::{narrow, within};

@@ -140,9 +140,10 @@ pub(crate) struct Envelope {
     pub(crate) message_id: u32,
 }
 
-/// Why a received message's SK payload did not open.
+/// Why a received message's SK payload did not open (RFC 7296 §3.14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum SkError {
+#[non_exhaustive]
+pub enum SkError {
     /// The message has no SK payload where one is required.
     #[error("no SK payload")]
     Missing,
@@ -155,6 +156,9 @@ pub(crate) enum SkError {
     /// The Pad Length points before the plaintext.
     #[error("SK padding invalid")]
     BadPadding,
+    /// The provider lacks the algorithms, or the keys have the wrong length.
+    #[error("algorithms or keys unusable")]
+    Unsupported,
 }
 
 impl SkDirection {
@@ -297,4 +301,20 @@ impl SkDirection {
         plaintext.truncate(inner_len);
         Ok((first_inner, plaintext))
     }
+}
+
+/// Verifies and decrypts the SK payload of one IKE message with explicit keys: SK_ei or
+/// SK_er (with the salt for AEADs) and, for a non-AEAD, SK_ai or SK_ar (RFC 7296 §3.14,
+/// RFC 5282). Returns the type of the first inner payload and the inner payload chain, for
+/// [`ipsec_isakmp::payload::parse_chain`]. For tools that hold a key log, and for tests.
+pub fn open_sk(
+    provider: &CryptoProvider,
+    algorithms: IkeAlgorithms,
+    sk_e: &[u8],
+    sk_a: &[u8],
+    message: &[u8],
+) -> Result<(PayloadType, Vec<u8>), SkError> {
+    let suite = IkeSuite::lookup(provider, algorithms).ok_or(SkError::Unsupported)?;
+    let direction = suite.key(sk_e, sk_a).map_err(|_| SkError::Unsupported)?;
+    direction.open(message)
 }
