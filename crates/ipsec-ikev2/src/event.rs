@@ -13,6 +13,13 @@ use crate::proposal::{ChildAlgorithms, IkeAlgorithms};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IkeSaHandle(pub(crate) u64);
 
+impl IkeSaHandle {
+    /// A number for logs; unique within one endpoint.
+    pub fn id(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Where datagrams of an IKE SA go: our address and port, and the peer's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Path {

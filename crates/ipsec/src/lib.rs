@@ -1,16 +1,37 @@
-//! IPsec for Rust: IKEv2, ESP and AH as sans-IO crates.
+//! IPsec for Rust: IKEv2 (RFC 7296), ESP (RFC 4303) and AH (RFC 4302) as sans-IO crates,
+//! and the [`Endpoint`] that joins them.
 //!
-//! The caller owns sockets, threads, clocks and randomness; these crates turn bytes, time and
-//! random numbers into bytes, deadlines and events. This facade re-exports the crates that
-//! make up the stack; the endpoint that composes them arrives once the state machine and the
-//! data plane are in place.
+//! The caller owns sockets, threads, clocks and randomness; the endpoint turns bytes, time
+//! and random numbers into bytes, deadlines and events. Configure it the way strongSwan is
+//! configured — connections with proposal strings such as `aes256gcm16-prfsha256-x25519`,
+//! identities, a pre-shared key and traffic selectors — then drive it from any event loop:
 //!
-//! - [`isakmp`]: the IKEv2 message format (RFC 7296 §3).
-//! - [`esp`] and [`ah`]: the ESP (RFC 4303) and AH (RFC 4302) packet formats.
-//! - [`crypto`], [`replay`], [`sad`], [`ikev2`]: algorithms, anti-replay window, databases
-//!   and state machine.
+//! - what arrives on UDP 500/4500 goes to [`Endpoint::handle_udp`], raw ESP to
+//!   [`Endpoint::handle_esp`], inner packets to send to [`Endpoint::send`];
+//! - [`Endpoint::poll_output`] gives datagrams to send and packets to deliver,
+//!   [`Endpoint::poll_event`] what happened, [`Endpoint::poll_timeout`] when to call
+//!   [`Endpoint::handle_timeout`].
+//!
+//! The crates it builds on are re-exported: [`isakmp`] (message format), [`crypto`]
+//! (algorithms and providers), [`esp`], [`ah`], [`replay`], [`sad`] (SAD, SPD, PAD) and
+//! [`ikev2`] (the state machine).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(doctest, doc = include_str!("../../../README.md"))]
+
+mod config;
+mod endpoint;
+mod event;
+mod keylog;
+mod proposal_string;
+mod trace;
+
+pub use config::{Config, ConfigError, Connection, parse_identity, parse_traffic_selector};
+pub use endpoint::Endpoint;
+pub use event::{Dropped, Event, Output, SendOutcome};
+pub use ipsec_ikev2::{IkeSaHandle, Mode, Path};
+pub use keylog::{EspSaKeys, KeyLog, KeyLogDir, esp_sa_row, ikev2_decryption_table_row};
+pub use proposal_string::{ProposalError, parse_esp_proposals, parse_ike_proposals};
 
 pub use ipsec_ah as ah;
 pub use ipsec_crypto as crypto;
@@ -19,3 +40,15 @@ pub use ipsec_ikev2 as ikev2;
 pub use ipsec_isakmp as isakmp;
 pub use ipsec_replay as replay;
 pub use ipsec_sad as sad;
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No connection has this name.
+    #[error("no connection named `{0}`")]
+    UnknownConnection(String),
+    /// IKE refused the command.
+    #[error(transparent)]
+    Ike(#[from] ipsec_ikev2::CommandError),
+}

@@ -1,0 +1,168 @@
+//! What the endpoint hands back: outputs to send or deliver, events, and why a datagram
+//! was dropped.
+
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use ipsec_ikev2::{ChildAlgorithms, CloseReason, IkeAlgorithms, IkeSaHandle, Mode, NatState, Path};
+use ipsec_isakmp::{Identification, NotifyType, TrafficSelector};
+use ipsec_sad::{LimitKind, SaId};
+
+/// Something for the caller to send or deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A UDP datagram: IKE, ESP in UDP, or a NAT-keepalive.
+    Udp {
+        /// From which local address and port, to which remote one.
+        path: Path,
+        /// The UDP payload.
+        payload: Bytes,
+    },
+    /// An ESP packet to send as IP protocol 50 (RFC 4303), without UDP.
+    Esp {
+        /// Our address.
+        source: IpAddr,
+        /// The peer's address.
+        destination: IpAddr,
+        /// The ESP packet, from the SPI on.
+        packet: Bytes,
+    },
+    /// A decrypted packet to deliver: the inner IP packet in tunnel mode, the upper-layer
+    /// payload (with `next_header` its protocol) in transport mode.
+    Deliver {
+        /// The packet.
+        packet: Bytes,
+        /// Next Header of the ESP trailer: 4 or 41 in tunnel mode, the protocol otherwise.
+        next_header: u8,
+        /// Whether it came through a transport-mode SA.
+        transport: bool,
+        /// The address of the peer that sent it (the outer source address).
+        peer: IpAddr,
+    },
+}
+
+/// What became of a packet given to [`Endpoint::send`](crate::Endpoint::send).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendOutcome {
+    /// Protected and queued on `poll_output`.
+    Sent,
+    /// The SPD says BYPASS: send it in the clear.
+    Bypass,
+    /// The SPD says DISCARD, or no policy matches, or the packet is not IP.
+    Discarded,
+    /// The policy needs an SA that IKE is negotiating now; the packet was not sent.
+    Acquiring,
+    /// Sealing failed (the SA expired, a hard limit).
+    Failed(ipsec_sad::SealError),
+}
+
+/// Why a datagram was dropped; every reason can be counted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Dropped {
+    /// IKE dropped it.
+    #[error("IKE: {0}")]
+    Ike(ipsec_ikev2::DropReason),
+    /// The SAD dropped it (unknown SPI, replay, ICV, padding, selectors, expiry).
+    #[error("ESP: {0}")]
+    Esp(ipsec_sad::DropReason),
+    /// A NAT-keepalive (RFC 3948 §2.3).
+    #[error("NAT-keepalive")]
+    Keepalive,
+    /// Too short to be anything on the NAT-T port.
+    #[error("malformed datagram")]
+    Malformed,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// An IKE SA is up.
+    IkeSaEstablished {
+        /// Its connection.
+        connection: String,
+        /// The IKE SA.
+        handle: IkeSaHandle,
+        /// The peer's identity.
+        peer_id: Identification,
+        /// The algorithms.
+        algorithms: IkeAlgorithms,
+        /// What NAT detection found.
+        nat: NatState,
+        /// Where its datagrams go.
+        path: Path,
+    },
+    /// A Child SA is installed in the SAD and carries traffic.
+    ChildSaInstalled {
+        /// Its connection.
+        connection: String,
+        /// The IKE SA.
+        ike_sa: IkeSaHandle,
+        /// Our SPI.
+        inbound_spi: u32,
+        /// The peer's SPI.
+        outbound_spi: u32,
+        /// The algorithms.
+        algorithms: ChildAlgorithms,
+        /// Tunnel or transport.
+        mode: Mode,
+        /// ESP in UDP.
+        udp_encapsulation: bool,
+        /// Our side's selectors.
+        local_ts: Vec<TrafficSelector>,
+        /// The peer's side's selectors.
+        remote_ts: Vec<TrafficSelector>,
+    },
+    /// The peer refused the Child SA; the IKE SA stays.
+    ChildSaFailed {
+        /// Its connection.
+        connection: String,
+        /// The IKE SA.
+        ike_sa: IkeSaHandle,
+        /// The peer's notification.
+        reason: NotifyType,
+    },
+    /// A negotiated Child SA could not be installed.
+    InstallFailed {
+        /// The IKE SA.
+        ike_sa: IkeSaHandle,
+        /// Our SPI.
+        inbound_spi: u32,
+        /// What went wrong.
+        problem: &'static str,
+    },
+    /// A Child SA was removed.
+    ChildSaRemoved {
+        /// The IKE SA.
+        ike_sa: IkeSaHandle,
+        /// Our SPI.
+        inbound_spi: u32,
+        /// The peer's SPI.
+        outbound_spi: u32,
+    },
+    /// An IKE SA ended.
+    IkeSaClosed {
+        /// Its connection.
+        connection: String,
+        /// The IKE SA.
+        handle: IkeSaHandle,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// An SA crossed a soft lifetime limit: it should be rekeyed (RFC 4301 §4.4.2.1).
+    RekeyNeeded {
+        /// The SA.
+        sa: SaId,
+        /// Which limit.
+        limit: LimitKind,
+    },
+    /// An SA crossed a hard lifetime limit and no longer carries traffic.
+    Expired {
+        /// The SA.
+        sa: SaId,
+        /// Which limit.
+        limit: LimitKind,
+    },
+}

@@ -1,0 +1,161 @@
+//! Keys for Wireshark: IKE SAs as rows of its `ikev2_decryption_table` and ESP SAs as rows
+//! of its `esp_sa` table, the way SSLKEYLOGFILE serves TLS. Off unless the caller sets
+//! [`Config::key_log`](crate::Config::key_log); keys written anywhere are keys exposed.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use ipsec_crypto::SecretBytes;
+use ipsec_ikev2::{ChildAlgorithms, IkeAlgorithms, IkeKeyLog};
+use ipsec_isakmp::{EncrId, IntegId};
+
+/// The keys of one ESP SA (one direction), with what Wireshark needs to match packets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EspSaKeys {
+    /// The sender's address.
+    pub source: IpAddr,
+    /// The receiver's address.
+    pub destination: IpAddr,
+    /// The SPI.
+    pub spi: u32,
+    /// The algorithms.
+    pub algorithms: ChildAlgorithms,
+    /// The encryption key (with the salt for AEADs).
+    pub encryption_key: SecretBytes,
+    /// The integrity key; empty for AEADs.
+    pub integrity_key: SecretBytes,
+}
+
+/// Where SA keys go.
+pub trait KeyLog: Send + Sync {
+    /// An IKE SA's keys (RFC 7296 §2.14), once it is established.
+    fn log_ike_sa(&self, keys: &IkeKeyLog);
+    /// An ESP SA's keys (RFC 7296 §2.17), once it is installed.
+    fn log_esp_sa(&self, keys: &EspSaKeys);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Wireshark's name of an IKE encryption algorithm in `ikev2_decryption_table`.
+fn ike_encryption_name(algorithms: &IkeAlgorithms) -> String {
+    let bits = algorithms.encryption.effective_key_bits();
+    match algorithms.encryption.id {
+        EncrId::AesGcm16 => format!("AES-GCM-{bits} with 16 octet ICV [RFC5282]"),
+        EncrId::AesGcm12 => format!("AES-GCM-{bits} with 12 octet ICV [RFC5282]"),
+        EncrId::AesGcm8 => format!("AES-GCM-{bits} with 8 octet ICV [RFC5282]"),
+        EncrId::AesCbc => format!("AES-CBC-{bits} [RFC3602]"),
+        EncrId::AesCtr => format!("AES-CTR-{bits} [RFC5930]"),
+        EncrId::Null => "NULL [RFC2410]".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Wireshark's name of an IKE integrity algorithm in `ikev2_decryption_table`.
+fn ike_integrity_name(integrity: Option<IntegId>) -> String {
+    match integrity {
+        None | Some(IntegId::None) => "NONE [RFC4306]".to_string(),
+        Some(IntegId::HmacSha2_256_128) => "HMAC_SHA2_256_128 [RFC4868]".to_string(),
+        Some(IntegId::HmacSha2_384_192) => "HMAC_SHA2_384_192 [RFC4868]".to_string(),
+        Some(IntegId::HmacSha2_512_256) => "HMAC_SHA2_512_256 [RFC4868]".to_string(),
+        Some(IntegId::HmacSha1_96) => "HMAC_SHA1_96 [RFC2404]".to_string(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// One row of Wireshark's `ikev2_decryption_table`:
+/// `SPIi,SPIr,SK_ei,SK_er,"encryption",SK_ai,SK_ar,"integrity"`.
+pub fn ikev2_decryption_table_row(keys: &IkeKeyLog) -> String {
+    format!(
+        "{:016x},{:016x},{},{},\"{}\",{},{},\"{}\"",
+        keys.spi_i,
+        keys.spi_r,
+        hex(keys.sk_ei.expose()),
+        hex(keys.sk_er.expose()),
+        ike_encryption_name(&keys.algorithms),
+        hex(keys.sk_ai.expose()),
+        hex(keys.sk_ar.expose()),
+        ike_integrity_name(keys.algorithms.integrity),
+    )
+}
+
+/// One row of Wireshark's `esp_sa` table:
+/// `"IPv4","source","destination","0xSPI","encryption","0xkey","integrity","0xkey"`.
+pub fn esp_sa_row(keys: &EspSaKeys) -> String {
+    let family = if keys.source.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    };
+    let encryption = match keys.algorithms.encryption.id {
+        EncrId::AesGcm16 => "AES-GCM with 16 octet ICV [RFC4106]",
+        EncrId::AesCbc => "AES-CBC [RFC3602]",
+        EncrId::AesCtr => "AES-CTR [RFC3686]",
+        EncrId::Null => "NULL",
+        EncrId::NullAuthAesGmac => "NULL_AUTH_AES_GMAC [RFC4543]",
+        _ => "NULL",
+    };
+    let integrity = match keys.algorithms.integrity {
+        Some(IntegId::HmacSha2_256_128) => "HMAC-SHA-256-128 [RFC4868]",
+        Some(IntegId::HmacSha2_384_192) => "HMAC-SHA-384-192 [RFC4868]",
+        Some(IntegId::HmacSha2_512_256) => "HMAC-SHA-512-256 [RFC4868]",
+        Some(IntegId::HmacSha1_96) => "HMAC-SHA-1-96 [RFC2404]",
+        _ => "NULL",
+    };
+    let integrity_key = if keys.integrity_key.is_empty() {
+        String::new()
+    } else {
+        format!("0x{}", hex(keys.integrity_key.expose()))
+    };
+    format!(
+        "\"{family}\",\"{}\",\"{}\",\"0x{:08x}\",\"{encryption}\",\"0x{}\",\"{integrity}\",\"{integrity_key}\"",
+        keys.source,
+        keys.destination,
+        keys.spi,
+        hex(keys.encryption_key.expose()),
+    )
+}
+
+/// A key log that appends rows to `ikev2_decryption_table` and `esp_sa` in a directory,
+/// ready to be a Wireshark configuration directory's tables. Write errors are ignored: a
+/// key log must never take the tunnel down.
+#[derive(Debug)]
+pub struct KeyLogDir {
+    dir: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl KeyLogDir {
+    /// Logs into `dir`, which must exist.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn append(&self, file: &str, row: &str) {
+        let _guard = self.lock.lock();
+        if let Ok(mut f) = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(file))
+        {
+            let _ = writeln!(f, "{row}");
+        }
+    }
+}
+
+impl KeyLog for KeyLogDir {
+    fn log_ike_sa(&self, keys: &IkeKeyLog) {
+        self.append("ikev2_decryption_table", &ikev2_decryption_table_row(keys));
+    }
+
+    fn log_esp_sa(&self, keys: &EspSaKeys) {
+        self.append("esp_sa", &esp_sa_row(keys));
+    }
+}

@@ -1,0 +1,328 @@
+//! Proposals written the way strongSwan's `proposals` and `esp_proposals` settings write
+//! them: algorithm keywords joined by `-`, proposals separated by `,`, e.g.
+//! `aes256gcm16-prfsha256-x25519,aes128-sha256-modp2048`.
+
+use ipsec_ikev2::{ChildProposal, Encryption, IkeProposal};
+use ipsec_isakmp::{DhGroup, EncrId, EsnId, IntegId, PrfId};
+
+/// Why a proposal string is not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProposalError {
+    /// A keyword this library does not know.
+    #[error("unknown algorithm keyword `{keyword}` in proposal `{proposal}`")]
+    UnknownKeyword {
+        /// The keyword.
+        keyword: String,
+        /// The proposal it stood in.
+        proposal: String,
+    },
+    /// The proposal lacks an algorithm of a required type.
+    #[error("proposal `{proposal}` has no {missing}")]
+    Incomplete {
+        /// The proposal.
+        proposal: String,
+        /// What it lacks.
+        missing: &'static str,
+    },
+    /// An AEAD mixed with an integrity algorithm, or a keyword of the wrong kind for the
+    /// protocol (a PRF in an ESP proposal).
+    #[error("proposal `{proposal}`: {problem}")]
+    Inconsistent {
+        /// The proposal.
+        proposal: String,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// The string holds no proposal.
+    #[error("empty proposal list")]
+    Empty,
+}
+
+/// One keyword's meaning.
+enum Keyword {
+    Encryption(Encryption),
+    /// An integrity keyword; in IKE proposals without a `prf` keyword it also names the PRF
+    /// (strongSwan's convention: `sha256` is both AUTH_HMAC_SHA2_256_128 and
+    /// PRF_HMAC_SHA2_256).
+    Integrity(IntegId, Option<PrfId>),
+    Prf(PrfId),
+    Dh(DhGroup),
+    Esn(EsnId),
+}
+
+fn keyword(word: &str) -> Option<Keyword> {
+    use Keyword::*;
+    let gcm = |bits| Encryption(ipsec_ikev2::Encryption::aes_gcm_16(bits));
+    Some(match word {
+        "aes128" => Encryption(ipsec_ikev2::Encryption::aes_cbc(128)),
+        "aes192" => Encryption(ipsec_ikev2::Encryption::aes_cbc(192)),
+        "aes256" => Encryption(ipsec_ikev2::Encryption::aes_cbc(256)),
+        "aes128gcm16" | "aes128gcm128" | "aes128gcm" => gcm(128),
+        "aes192gcm16" | "aes192gcm128" | "aes192gcm" => gcm(192),
+        "aes256gcm16" | "aes256gcm128" | "aes256gcm" => gcm(256),
+        "chacha20poly1305" => Encryption(ipsec_ikev2::Encryption::chacha20_poly1305()),
+        "aes128gmac" => Encryption(ipsec_ikev2::Encryption {
+            id: EncrId::NullAuthAesGmac,
+            key_bits: Some(128),
+        }),
+        "aes256gmac" => Encryption(ipsec_ikev2::Encryption {
+            id: EncrId::NullAuthAesGmac,
+            key_bits: Some(256),
+        }),
+        "null" => Encryption(ipsec_ikev2::Encryption {
+            id: EncrId::Null,
+            key_bits: None,
+        }),
+        "sha256" | "sha2_256" => Integrity(IntegId::HmacSha2_256_128, Some(PrfId::HmacSha2_256)),
+        "sha384" | "sha2_384" => Integrity(IntegId::HmacSha2_384_192, Some(PrfId::HmacSha2_384)),
+        "sha512" | "sha2_512" => Integrity(IntegId::HmacSha2_512_256, Some(PrfId::HmacSha2_512)),
+        "sha1" | "sha" => Integrity(IntegId::HmacSha1_96, Some(PrfId::HmacSha1)),
+        "prfsha256" => Prf(PrfId::HmacSha2_256),
+        "prfsha384" => Prf(PrfId::HmacSha2_384),
+        "prfsha512" => Prf(PrfId::HmacSha2_512),
+        "prfsha1" => Prf(PrfId::HmacSha1),
+        "modp2048" => Dh(DhGroup::Modp2048),
+        "modp3072" => Dh(DhGroup::Modp3072),
+        "modp4096" => Dh(DhGroup::Modp4096),
+        "ecp256" => Dh(DhGroup::Ecp256),
+        "ecp384" => Dh(DhGroup::Ecp384),
+        "ecp521" => Dh(DhGroup::Ecp521),
+        "x25519" | "curve25519" => Dh(DhGroup::Curve25519),
+        "x448" | "curve448" => Dh(DhGroup::Curve448),
+        "esn" => Esn(EsnId::Esn),
+        "noesn" => Esn(EsnId::NoEsn),
+        _ => return None,
+    })
+}
+
+/// The algorithms of one proposal, by type, in the order written.
+#[derive(Default)]
+struct Parts {
+    encryption: Vec<Encryption>,
+    integrity: Vec<IntegId>,
+    implied_prf: Vec<PrfId>,
+    prf: Vec<PrfId>,
+    dh: Vec<DhGroup>,
+    esn: Vec<EsnId>,
+}
+
+fn push<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+fn parts(proposal: &str) -> Result<Parts, ProposalError> {
+    let mut parts = Parts::default();
+    for word in proposal.split('-').map(str::trim) {
+        let parsed =
+            keyword(&word.to_ascii_lowercase()).ok_or_else(|| ProposalError::UnknownKeyword {
+                keyword: word.to_string(),
+                proposal: proposal.to_string(),
+            })?;
+        match parsed {
+            Keyword::Encryption(e) => push(&mut parts.encryption, e),
+            Keyword::Integrity(i, prf) => {
+                push(&mut parts.integrity, i);
+                if let Some(prf) = prf {
+                    push(&mut parts.implied_prf, prf);
+                }
+            }
+            Keyword::Prf(p) => push(&mut parts.prf, p),
+            Keyword::Dh(g) => push(&mut parts.dh, g),
+            Keyword::Esn(e) => push(&mut parts.esn, e),
+        }
+    }
+    if parts.encryption.is_empty() {
+        return Err(ProposalError::Incomplete {
+            proposal: proposal.to_string(),
+            missing: "encryption algorithm",
+        });
+    }
+    let aead = parts.encryption.iter().any(Encryption::is_aead);
+    let classic = parts.encryption.iter().any(|e| !e.is_aead());
+    if aead && classic {
+        return Err(ProposalError::Inconsistent {
+            proposal: proposal.to_string(),
+            problem: "AEAD and non-AEAD ciphers in one proposal",
+        });
+    }
+    if aead && !parts.integrity.is_empty() {
+        return Err(ProposalError::Inconsistent {
+            proposal: proposal.to_string(),
+            problem: "an AEAD takes no integrity algorithm",
+        });
+    }
+    if classic && parts.integrity.is_empty() {
+        return Err(ProposalError::Incomplete {
+            proposal: proposal.to_string(),
+            missing: "integrity algorithm",
+        });
+    }
+    Ok(parts)
+}
+
+fn split(list: &str) -> Result<Vec<&str>, ProposalError> {
+    let proposals: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if proposals.is_empty() {
+        return Err(ProposalError::Empty);
+    }
+    Ok(proposals)
+}
+
+/// Parses IKE SA proposals (strongSwan's `proposals`): each needs an encryption algorithm,
+/// an integrity algorithm unless it is an AEAD, a PRF (explicit `prf…`, or implied by the
+/// integrity keyword) and a Diffie-Hellman group.
+pub fn parse_ike_proposals(list: &str) -> Result<Vec<IkeProposal>, ProposalError> {
+    split(list)?
+        .into_iter()
+        .map(|proposal| {
+            let parts = parts(proposal)?;
+            if !parts.esn.is_empty() {
+                return Err(ProposalError::Inconsistent {
+                    proposal: proposal.to_string(),
+                    problem: "ESN belongs in ESP proposals",
+                });
+            }
+            let prf = if parts.prf.is_empty() {
+                parts.implied_prf
+            } else {
+                parts.prf
+            };
+            if prf.is_empty() {
+                return Err(ProposalError::Incomplete {
+                    proposal: proposal.to_string(),
+                    missing: "PRF (prfsha256, ...)",
+                });
+            }
+            if parts.dh.is_empty() {
+                return Err(ProposalError::Incomplete {
+                    proposal: proposal.to_string(),
+                    missing: "Diffie-Hellman group",
+                });
+            }
+            Ok(IkeProposal {
+                encryption: parts.encryption,
+                integrity: parts.integrity,
+                prf,
+                dh: parts.dh,
+            })
+        })
+        .collect()
+}
+
+/// Parses ESP proposals (strongSwan's `esp_proposals`): an encryption algorithm, an
+/// integrity algorithm unless it is an AEAD, optional Diffie-Hellman groups for PFS, and
+/// optional `esn`/`noesn` (no ESN by default).
+pub fn parse_esp_proposals(list: &str) -> Result<Vec<ChildProposal>, ProposalError> {
+    split(list)?
+        .into_iter()
+        .map(|proposal| {
+            let parts = parts(proposal)?;
+            if !parts.prf.is_empty() {
+                return Err(ProposalError::Inconsistent {
+                    proposal: proposal.to_string(),
+                    problem: "a PRF belongs in IKE proposals",
+                });
+            }
+            Ok(ChildProposal {
+                encryption: parts.encryption,
+                integrity: parts.integrity,
+                dh: parts.dh,
+                esn: if parts.esn.is_empty() {
+                    vec![EsnId::NoEsn]
+                } else {
+                    parts.esn
+                },
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interop_suites() {
+        let gcm = parse_ike_proposals("aes256gcm16-prfsha256-x25519").unwrap();
+        assert_eq!(
+            gcm,
+            vec![IkeProposal {
+                encryption: vec![Encryption::aes_gcm_16(256)],
+                integrity: vec![],
+                prf: vec![PrfId::HmacSha2_256],
+                dh: vec![DhGroup::Curve25519],
+            }]
+        );
+        let cbc = parse_ike_proposals("aes128-sha256-modp2048").unwrap();
+        assert_eq!(cbc[0].integrity, vec![IntegId::HmacSha2_256_128]);
+        assert_eq!(cbc[0].prf, vec![PrfId::HmacSha2_256]);
+        assert_eq!(cbc[0].dh, vec![DhGroup::Modp2048]);
+        let chacha = parse_ike_proposals("chacha20poly1305-prfsha256-x25519").unwrap();
+        assert_eq!(chacha[0].encryption, vec![Encryption::chacha20_poly1305()]);
+        let esp = parse_esp_proposals("aes128-sha256").unwrap();
+        assert_eq!(esp[0].integrity, vec![IntegId::HmacSha2_256_128]);
+        assert_eq!(esp[0].esn, vec![EsnId::NoEsn]);
+        assert!(esp[0].dh.is_empty());
+    }
+
+    #[test]
+    fn several_proposals_and_alternatives() {
+        let list = parse_ike_proposals(
+            "aes256gcm16-prfsha384-ecp384-x25519, aes128-aes256-sha256-sha512-modp3072",
+        )
+        .unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].dh, vec![DhGroup::Ecp384, DhGroup::Curve25519]);
+        assert_eq!(list[1].encryption.len(), 2);
+        assert_eq!(list[1].prf, vec![PrfId::HmacSha2_256, PrfId::HmacSha2_512]);
+        let esp = parse_esp_proposals("aes256gcm16-modp2048-esn-noesn").unwrap();
+        assert_eq!(esp[0].dh, vec![DhGroup::Modp2048]);
+        assert_eq!(esp[0].esn, vec![EsnId::Esn, EsnId::NoEsn]);
+    }
+
+    #[test]
+    fn clear_errors() {
+        assert_eq!(
+            parse_ike_proposals("aes256gcm16-prfsha256-x25519,aes128-sha256-modp1023"),
+            Err(ProposalError::UnknownKeyword {
+                keyword: "modp1023".into(),
+                proposal: "aes128-sha256-modp1023".into()
+            })
+        );
+        assert!(matches!(
+            parse_ike_proposals("aes256gcm16-x25519"),
+            Err(ProposalError::Incomplete { missing, .. }) if missing.starts_with("PRF")
+        ));
+        assert!(matches!(
+            parse_ike_proposals("aes128-sha256"),
+            Err(ProposalError::Incomplete { .. })
+        ));
+        assert!(matches!(
+            parse_esp_proposals("aes128"),
+            Err(ProposalError::Incomplete { .. })
+        ));
+        assert!(matches!(
+            parse_esp_proposals("aes128gcm16-sha256"),
+            Err(ProposalError::Inconsistent { .. })
+        ));
+        assert!(matches!(
+            parse_esp_proposals("aes128gcm16-prfsha256"),
+            Err(ProposalError::Inconsistent { .. })
+        ));
+        assert_eq!(parse_esp_proposals(" , "), Err(ProposalError::Empty));
+        assert!(
+            parse_ike_proposals("aes256-shaXYZ-x25519")
+                .unwrap_err()
+                .to_string()
+                .contains("`shaXYZ`")
+        );
+    }
+}
