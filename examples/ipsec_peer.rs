@@ -1,0 +1,475 @@
+//! A real IPsec peer on std UDP sockets, driven by `poll_timeout`: initiator or responder,
+//! one connection from command-line flags, events printed as JSON lines. It sends ICMP echo
+//! requests through the tunnel (built by hand as inner IPv4 packets) and answers the echo
+//! requests it receives; on SIGINT/SIGTERM it deletes its SAs and exits.
+//!
+//! ```text
+//! ipsec-peer --role initiator|responder
+//!   --local 10.99.0.1:500 [--nat-t-port 4500] --remote 10.99.0.2:500 [--remote-nat-t-port 4500]
+//!   --psk SECRET --local-id ID [--remote-id ID]
+//!   [--ike-proposal aes256gcm16-prfsha256-x25519] [--esp-proposal aes256gcm16]
+//!   --local-ts 10.99.1.1/32 --remote-ts 10.99.2.1/32 [--mode tunnel|transport]
+//!   [--force-encap] [--ping 10.99.2.1 [--ping-source 10.99.1.1] [--ping-count 3]]
+//!   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
+//! ```
+//!
+//! Site-to-site: both peers run in tunnel mode with their subnets as traffic selectors.
+//! Remote access: the client's `--local-ts` is its single inner address. Host-to-host:
+//! `--mode transport` with the two hosts' addresses as selectors.
+
+#[path = "common/os_random.rs"]
+mod os_random;
+#[path = "common/packet.rs"]
+mod packet;
+
+use std::io::ErrorKind;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ipsec::ikev2::IkeKeyLog;
+use ipsec::{
+    Config, Connection, Endpoint, EspSaKeys, Event, KeyLog, KeyLogDir, Mode, Output, Path,
+    SendOutcome,
+};
+use os_random::OsRandom;
+
+/// Command-line options.
+struct Options {
+    initiator: bool,
+    local: SocketAddr,
+    nat_t_port: u16,
+    remote: SocketAddr,
+    remote_nat_t_port: u16,
+    psk: String,
+    local_id: String,
+    remote_id: Option<String>,
+    ike_proposal: String,
+    esp_proposal: String,
+    local_ts: Vec<String>,
+    remote_ts: Vec<String>,
+    mode: Mode,
+    force_encap: bool,
+    ping: Option<Ipv4Addr>,
+    ping_source: Option<Ipv4Addr>,
+    ping_count: u16,
+    keylog_dir: Option<String>,
+    delete_after: Option<Duration>,
+    exit_after: Option<Duration>,
+    liveness: Option<Duration>,
+}
+
+fn usage(problem: &str) -> String {
+    format!("ipsec-peer: {problem}\nsee the header of examples/ipsec_peer.rs for the flags")
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut args = std::env::args().skip(1);
+    let mut options = Options {
+        initiator: true,
+        local: "0.0.0.0:500".parse().map_err(|_| usage("internal"))?,
+        nat_t_port: 4500,
+        remote: "0.0.0.0:500".parse().map_err(|_| usage("internal"))?,
+        remote_nat_t_port: 4500,
+        psk: String::new(),
+        local_id: String::new(),
+        remote_id: None,
+        ike_proposal: "aes256gcm16-prfsha256-x25519".into(),
+        esp_proposal: "aes256gcm16".into(),
+        local_ts: Vec::new(),
+        remote_ts: Vec::new(),
+        mode: Mode::Tunnel,
+        force_encap: false,
+        ping: None,
+        ping_source: None,
+        ping_count: 3,
+        keylog_dir: None,
+        delete_after: None,
+        exit_after: None,
+        liveness: None,
+    };
+    let mut seen_local = false;
+    let mut seen_remote = false;
+    while let Some(flag) = args.next() {
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| usage(&format!("{flag} needs a value")))
+        };
+        let parse_err = |what: &str| usage(&format!("invalid value for {what}"));
+        let seconds = |v: String, what: &str| {
+            v.parse::<f64>()
+                .map(Duration::from_secs_f64)
+                .map_err(|_| parse_err(what))
+        };
+        match flag.as_str() {
+            "--role" => {
+                options.initiator = match value()?.as_str() {
+                    "initiator" => true,
+                    "responder" => false,
+                    _ => return Err(parse_err("--role")),
+                }
+            }
+            "--local" => {
+                options.local = value()?.parse().map_err(|_| parse_err("--local"))?;
+                seen_local = true;
+            }
+            "--nat-t-port" => {
+                options.nat_t_port = value()?.parse().map_err(|_| parse_err("--nat-t-port"))?
+            }
+            "--remote" => {
+                options.remote = value()?.parse().map_err(|_| parse_err("--remote"))?;
+                seen_remote = true;
+            }
+            "--remote-nat-t-port" => {
+                options.remote_nat_t_port = value()?
+                    .parse()
+                    .map_err(|_| parse_err("--remote-nat-t-port"))?
+            }
+            "--psk" => options.psk = value()?,
+            "--local-id" => options.local_id = value()?,
+            "--remote-id" => options.remote_id = Some(value()?),
+            "--ike-proposal" => options.ike_proposal = value()?,
+            "--esp-proposal" => options.esp_proposal = value()?,
+            "--local-ts" => options.local_ts.push(value()?),
+            "--remote-ts" => options.remote_ts.push(value()?),
+            "--mode" => {
+                options.mode = match value()?.as_str() {
+                    "tunnel" => Mode::Tunnel,
+                    "transport" => Mode::Transport,
+                    _ => return Err(parse_err("--mode")),
+                }
+            }
+            "--force-encap" => options.force_encap = true,
+            "--ping" => options.ping = Some(value()?.parse().map_err(|_| parse_err("--ping"))?),
+            "--ping-source" => {
+                options.ping_source =
+                    Some(value()?.parse().map_err(|_| parse_err("--ping-source"))?)
+            }
+            "--ping-count" => {
+                options.ping_count = value()?.parse().map_err(|_| parse_err("--ping-count"))?
+            }
+            "--keylog-dir" => options.keylog_dir = Some(value()?),
+            "--delete-after" => options.delete_after = Some(seconds(value()?, "--delete-after")?),
+            "--exit-after" => options.exit_after = Some(seconds(value()?, "--exit-after")?),
+            "--liveness" => options.liveness = Some(seconds(value()?, "--liveness")?),
+            other => return Err(usage(&format!("unknown flag {other}"))),
+        }
+    }
+    if !seen_local || !seen_remote || options.psk.is_empty() || options.local_id.is_empty() {
+        return Err(usage(
+            "--local, --remote, --psk and --local-id are required",
+        ));
+    }
+    if options.local_ts.is_empty() || options.remote_ts.is_empty() {
+        return Err(usage("--local-ts and --remote-ts are required"));
+    }
+    Ok(options)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Prints the keys as JSON lines, and writes Wireshark's tables when asked.
+struct JsonKeyLog {
+    dir: Option<KeyLogDir>,
+}
+
+impl KeyLog for JsonKeyLog {
+    fn log_ike_sa(&self, keys: &IkeKeyLog) {
+        println!(
+            "{{\"event\":\"ike_keys\",\"spi_i\":\"{:016x}\",\"spi_r\":\"{:016x}\",\"skeyseed\":\"{}\",\"sk_d\":\"{}\",\"sk_ai\":\"{}\",\"sk_ar\":\"{}\",\"sk_ei\":\"{}\",\"sk_er\":\"{}\",\"sk_pi\":\"{}\",\"sk_pr\":\"{}\"}}",
+            keys.spi_i,
+            keys.spi_r,
+            hex(keys.skeyseed.expose()),
+            hex(keys.sk_d.expose()),
+            hex(keys.sk_ai.expose()),
+            hex(keys.sk_ar.expose()),
+            hex(keys.sk_ei.expose()),
+            hex(keys.sk_er.expose()),
+            hex(keys.sk_pi.expose()),
+            hex(keys.sk_pr.expose()),
+        );
+        if let Some(dir) = &self.dir {
+            dir.log_ike_sa(keys);
+        }
+    }
+
+    fn log_esp_sa(&self, keys: &EspSaKeys) {
+        println!(
+            "{{\"event\":\"esp_keys\",\"spi\":\"{:08x}\",\"source\":\"{}\",\"destination\":\"{}\",\"encryption_key\":\"{}\",\"integrity_key\":\"{}\"}}",
+            keys.spi,
+            keys.source,
+            keys.destination,
+            hex(keys.encryption_key.expose()),
+            hex(keys.integrity_key.expose()),
+        );
+        if let Some(dir) = &self.dir {
+            dir.log_esp_sa(keys);
+        }
+    }
+}
+
+fn print_event(event: &Event) {
+    match event {
+        Event::IkeSaEstablished {
+            handle,
+            peer_id,
+            nat,
+            path,
+            ..
+        } => println!(
+            "{{\"event\":\"ike_sa_established\",\"ike_sa\":{},\"peer_id\":\"{peer_id}\",\"remote\":\"{}\",\"nat\":{}}}",
+            handle.id(),
+            path.remote,
+            nat.encapsulate()
+        ),
+        Event::ChildSaInstalled {
+            inbound_spi,
+            outbound_spi,
+            udp_encapsulation,
+            mode,
+            ..
+        } => println!(
+            "{{\"event\":\"child_sa_ready\",\"inbound_spi\":\"{inbound_spi:08x}\",\"outbound_spi\":\"{outbound_spi:08x}\",\"udp_encap\":{udp_encapsulation},\"mode\":\"{mode:?}\"}}"
+        ),
+        Event::ChildSaFailed { reason, .. } => {
+            println!("{{\"event\":\"child_sa_failed\",\"reason\":\"{reason}\"}}")
+        }
+        Event::ChildSaRemoved { inbound_spi, .. } => {
+            println!("{{\"event\":\"child_sa_deleted\",\"inbound_spi\":\"{inbound_spi:08x}\"}}")
+        }
+        Event::IkeSaClosed { reason, .. } => {
+            println!("{{\"event\":\"ike_sa_closed\",\"reason\":\"{reason:?}\"}}")
+        }
+        other => println!("{{\"event\":\"other\",\"detail\":\"{other:?}\"}}"),
+    }
+}
+
+/// The peer's sockets: one on the IKE port, one on the NAT-T port.
+struct Sockets {
+    ike: UdpSocket,
+    nat_t: UdpSocket,
+}
+
+impl Sockets {
+    fn bind(local: SocketAddr, nat_t_port: u16) -> std::io::Result<Self> {
+        let ike = UdpSocket::bind(local)?;
+        let nat_t = UdpSocket::bind(SocketAddr::new(local.ip(), nat_t_port))?;
+        ike.set_nonblocking(true)?;
+        nat_t.set_nonblocking(true)?;
+        Ok(Self { ike, nat_t })
+    }
+
+    fn for_port(&self, port: u16) -> &UdpSocket {
+        if port == self.ike.local_addr().map(|a| a.port()).unwrap_or(0) {
+            &self.ike
+        } else {
+            &self.nat_t
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let options = match parse_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            println!("{{\"event\":\"error\",\"message\":\"{message}\"}}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(options: Options) -> Result<(), String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).map_err(|e| e.to_string())?;
+    }
+    let ts_local: Vec<&str> = options.local_ts.iter().map(String::as_str).collect();
+    let ts_remote: Vec<&str> = options.remote_ts.iter().map(String::as_str).collect();
+    let mut connection = Connection::new(
+        "peer",
+        options.local,
+        options.remote,
+        &options.local_id,
+        options.remote_id.as_deref(),
+        options.psk.as_bytes(),
+        &options.ike_proposal,
+        &options.esp_proposal,
+        &ts_local,
+        &ts_remote,
+    )
+    .map_err(|e| e.to_string())?;
+    connection.mode = options.mode;
+    connection.remote_nat_t_port = options.remote_nat_t_port;
+    connection.force_udp_encapsulation = options.force_encap;
+    connection.liveness_interval = options.liveness;
+    connection.start_on_demand = options.initiator;
+    let config = Config {
+        ike_port: options.local.port(),
+        nat_t_port: options.nat_t_port,
+        connections: vec![connection],
+        accept_peers: !options.initiator,
+        key_log: Some(Arc::new(JsonKeyLog {
+            dir: options.keylog_dir.clone().map(KeyLogDir::new),
+        })),
+        ..Config::default()
+    };
+    let mut endpoint = Endpoint::new(config, Box::new(OsRandom)).map_err(|e| e.to_string())?;
+    let sockets = Sockets::bind(options.local, options.nat_t_port).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    if options.initiator {
+        endpoint.connect(start, "peer").map_err(|e| e.to_string())?;
+    }
+    let mut established_at: Option<Instant> = None;
+    let mut next_ping: Option<Instant> = None;
+    let mut pings_sent: u16 = 0;
+    let mut deleted = false;
+    let mut stopping_since: Option<Instant> = None;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let now = Instant::now();
+        // Receive everything waiting on both sockets.
+        let mut received = false;
+        for socket in [&sockets.ike, &sockets.nat_t] {
+            loop {
+                match socket.recv_from(&mut buf) {
+                    Ok((len, from)) => {
+                        received = true;
+                        let local = socket.local_addr().map_err(|e| e.to_string())?;
+                        let local = if local.ip().is_unspecified() {
+                            SocketAddr::new(options.local.ip(), local.port())
+                        } else {
+                            local
+                        };
+                        let path = Path {
+                            local,
+                            remote: from,
+                        };
+                        let _ = endpoint.handle_udp(now, path, &buf[..len]);
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::ConnectionRefused => break,
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        }
+        if endpoint.poll_timeout().is_some_and(|t| t <= now) {
+            endpoint.handle_timeout(now);
+        }
+        // Pings through the tunnel once it is up.
+        if let (Some(target), Some(at)) = (options.ping, next_ping)
+            && now >= at
+            && pings_sent < options.ping_count
+        {
+            pings_sent += 1;
+            let source = options.ping_source.unwrap_or(Ipv4Addr::UNSPECIFIED);
+            let ping =
+                packet::icmp_echo(source, target, false, 0x4242, pings_sent, b"ipsec-rs ping");
+            match endpoint.send(now, &ping) {
+                SendOutcome::Sent => {
+                    println!("{{\"event\":\"ping_sent\",\"seq\":{pings_sent},\"to\":\"{target}\"}}")
+                }
+                other => println!(
+                    "{{\"event\":\"ping_not_sent\",\"seq\":{pings_sent},\"outcome\":\"{other:?}\"}}"
+                ),
+            }
+            next_ping = Some(now + Duration::from_millis(500));
+        }
+        // Outputs: datagrams to send, packets to deliver.
+        while let Some(output) = endpoint.poll_output() {
+            match output {
+                Output::Udp { path, payload } => {
+                    let _ = sockets
+                        .for_port(path.local.port())
+                        .send_to(&payload, path.remote);
+                }
+                Output::Esp { destination, .. } => println!(
+                    "{{\"event\":\"error\",\"message\":\"raw ESP to {destination} needs UDP encapsulation here (--force-encap)\"}}"
+                ),
+                Output::Deliver { packet, peer, .. } => {
+                    deliver(&mut endpoint, now, &packet, peer);
+                }
+            }
+        }
+        while let Some(event) = endpoint.poll_event() {
+            print_event(&event);
+            match event {
+                Event::ChildSaInstalled { .. } if established_at.is_none() => {
+                    established_at = Some(now);
+                    if options.ping.is_some() {
+                        next_ping = Some(now);
+                    }
+                }
+                Event::IkeSaClosed { .. } if deleted || stopping_since.is_some() => {
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        if let (Some(after), Some(at)) = (options.delete_after, established_at)
+            && !deleted
+            && now >= at + after
+        {
+            deleted = true;
+            endpoint.disconnect_all(now);
+        }
+        let exit_due = options.exit_after.is_some_and(|t| now >= start + t);
+        if (stop.load(Ordering::Relaxed) || exit_due) && stopping_since.is_none() {
+            stopping_since = Some(now);
+            endpoint.disconnect_all(now);
+        }
+        if stopping_since.is_some_and(|t| now >= t + Duration::from_secs(2)) {
+            return Ok(());
+        }
+        if !received {
+            let wait = endpoint
+                .poll_timeout()
+                .map_or(Duration::from_millis(10), |t| {
+                    t.saturating_duration_since(now)
+                })
+                .min(Duration::from_millis(10));
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// A delivered inner packet: answer echo requests, report echo replies.
+fn deliver(endpoint: &mut Endpoint, now: Instant, packet: &[u8], peer: IpAddr) {
+    let Some(echo) = packet::parse_echo(packet) else {
+        println!(
+            "{{\"event\":\"delivered\",\"bytes\":{},\"from_peer\":\"{peer}\"}}",
+            packet.len()
+        );
+        return;
+    };
+    if echo.reply {
+        println!(
+            "{{\"event\":\"ping_reply\",\"seq\":{},\"from\":\"{}\"}}",
+            echo.seq, echo.source
+        );
+        return;
+    }
+    let reply = packet::icmp_echo(
+        echo.destination,
+        echo.source,
+        true,
+        echo.id,
+        echo.seq,
+        echo.data,
+    );
+    let outcome = endpoint.send(now, &reply);
+    println!(
+        "{{\"event\":\"echo_request_answered\",\"from\":\"{}\",\"seq\":{},\"outcome\":\"{outcome:?}\"}}",
+        echo.source, echo.seq
+    );
+}
