@@ -17,8 +17,6 @@
 //! Remote access: the client's `--local-ts` is its single inner address. Host-to-host:
 //! `--mode transport` with the two hosts' addresses as selectors.
 
-#[path = "common/os_random.rs"]
-mod os_random;
 #[path = "common/packet.rs"]
 mod packet;
 
@@ -34,7 +32,6 @@ use ipsec::{
     Config, Connection, Endpoint, EspSaKeys, Event, KeyLog, KeyLogDir, Mode, Output, Path,
     SendOutcome,
 };
-use os_random::OsRandom;
 
 /// Command-line options.
 struct Options {
@@ -61,8 +58,17 @@ struct Options {
     liveness: Option<Duration>,
 }
 
+const USAGE: &str = "\
+ipsec-peer --role initiator|responder
+  --local ADDR:PORT [--nat-t-port 4500] --remote ADDR:PORT [--remote-nat-t-port 4500]
+  --psk SECRET --local-id ID [--remote-id ID]
+  [--ike-proposal aes256gcm16-prfsha256-x25519] [--esp-proposal aes256gcm16]
+  --local-ts CIDR --remote-ts CIDR [--mode tunnel|transport]
+  [--force-encap] [--ping ADDR [--ping-source ADDR] [--ping-count 3]]
+  [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]";
+
 fn usage(problem: &str) -> String {
-    format!("ipsec-peer: {problem}\nsee the header of examples/ipsec_peer.rs for the flags")
+    format!("ipsec-peer: {problem}\n{USAGE}")
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -93,6 +99,9 @@ fn parse_options() -> Result<Options, String> {
     let mut seen_local = false;
     let mut seen_remote = false;
     while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.to_string());
+        }
         let mut value = || {
             args.next()
                 .ok_or_else(|| usage(&format!("{flag} needs a value")))
@@ -324,7 +333,8 @@ fn run(options: Options) -> Result<(), String> {
         })),
         ..Config::default()
     };
-    let mut endpoint = Endpoint::new(config, Box::new(OsRandom)).map_err(|e| e.to_string())?;
+    let mut endpoint =
+        Endpoint::new(config, Box::new(ipsec::OsRandom)).map_err(|e| e.to_string())?;
     let sockets = Sockets::bind(options.local, options.nat_t_port).map_err(|e| e.to_string())?;
     let start = Instant::now();
     if options.initiator {
@@ -396,7 +406,20 @@ fn run(options: Options) -> Result<(), String> {
                 Output::Esp { destination, .. } => println!(
                     "{{\"event\":\"error\",\"message\":\"raw ESP to {destination} needs UDP encapsulation here (--force-encap)\"}}"
                 ),
-                Output::Deliver { packet, peer, .. } => {
+                Output::Deliver {
+                    packet,
+                    peer,
+                    transport,
+                    next_header,
+                } => {
+                    // Transport mode hands over the upper-layer payload; put back the IP
+                    // header the peer's packet had (host to host: its address and ours).
+                    let packet = match (transport, peer, options.local.ip()) {
+                        (true, IpAddr::V4(from), IpAddr::V4(to)) => {
+                            packet::ipv4(from, to, next_header, &packet)
+                        }
+                        _ => packet.to_vec(),
+                    };
                     deliver(&mut endpoint, now, &packet, peer);
                 }
             }

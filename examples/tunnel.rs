@@ -5,8 +5,6 @@
 //!
 //! `cargo run --example tunnel`
 
-#[path = "common/os_random.rs"]
-mod os_random;
 #[path = "common/packet.rs"]
 mod packet;
 
@@ -15,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use ipsec::isakmp::{HeaderView, NON_ESP_MARKER};
 use ipsec::{Config, Connection, Endpoint, Event, Output, Path, SendOutcome};
-use os_random::OsRandom;
 
 const GW_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const GW_B: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -46,7 +43,7 @@ fn gateway(
         connections: vec![connection],
         ..Config::default()
     };
-    Endpoint::new(config, Box::new(OsRandom)).expect("valid configuration")
+    Endpoint::new(config, Box::new(ipsec::OsRandom)).expect("valid configuration")
 }
 
 /// Describes an IKE datagram for the log.

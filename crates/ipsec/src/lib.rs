@@ -23,6 +23,8 @@ mod config;
 mod endpoint;
 mod event;
 mod keylog;
+#[cfg(feature = "os-random")]
+mod os_random;
 mod proposal_string;
 mod trace;
 
@@ -31,6 +33,8 @@ pub use endpoint::Endpoint;
 pub use event::{Dropped, Event, Output, SendOutcome};
 pub use ipsec_ikev2::{IkeSaHandle, Mode, Path};
 pub use keylog::{EspSaKeys, KeyLog, KeyLogDir, esp_sa_row, ikev2_decryption_table_row};
+#[cfg(feature = "os-random")]
+pub use os_random::OsRandom;
 pub use proposal_string::{ProposalError, parse_esp_proposals, parse_ike_proposals};
 
 pub use ipsec_ah as ah;

@@ -1,0 +1,590 @@
+//! A strongSwan charon in a network namespace: configuration, start/stop, swanctl, and the keys
+//! it logs.
+//!
+//! Key lines in charon 5.9.8's filelog (`ike 4`, `chd 4`, `mgr 2`, `ike_name = yes`), after the
+//! thread and group (`08[IKE] `) and the IKE SA tag (`<lab|1> `, `<1> ` before a responder has
+//! found its config):
+//!
+//! ```text
+//! 08[IKE] <lab|1> shared Diffie Hellman secret => 32 bytes @ 0x7fe7b0002e90
+//! 08[IKE] <lab|1>    0: C7 D8 C3 33 7F AB 61 19 05 91 CA 76 46 79 AD C8  ...3..a....vFy..
+//! 08[IKE] <lab|1>   16: 42 AE E4 00 0D 7E 34 9C 9B DB 39 5B AE B3 E7 2F  B....~4...9[.../
+//! 08[IKE] <lab|1> SKEYSEED => 32 bytes @ ...
+//! 08[IKE] <lab|1> Sk_d secret => 32 bytes @ ...        (also Sk_ai, Sk_ar, Sk_ei, Sk_er, Sk_pi, Sk_pr)
+//! 08[MGR] <lab|1> checkin IKEv2 SA lab[1] with SPIs f85e41f0eb6d4b3b_i d5a5519a5f9ff2ad_r
+//! 08[IKE] <lab|1> initiating IKE_SA lab[1] to 10.99.0.2          (this charon is the initiator)
+//! 03[CHD] <lab|1> encryption initiator key => 36 bytes @ ...     (also "encryption responder key",
+//! 03[CHD] <lab|1> integrity initiator key => 32 bytes @ ...       "integrity responder key")
+//! 03[CHD] <lab|1> adding inbound ESP SA
+//! 03[CHD] <lab|1>   SPI 0x464dc546, src 10.99.0.2 dst 10.99.0.1
+//! 03[CHD] <lab|1> adding outbound ESP SA
+//! 03[CHD] <lab|1>   SPI 0x2a30e3ed, src 10.99.0.1 dst 10.99.0.2
+//! ```
+//! "initiator key" protects initiator-to-responder traffic; AEAD keys carry their salt at the end.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::netns::ns_command;
+use crate::suites::Suite;
+use crate::util::{self, Proc, run, run_ok, say};
+
+pub(crate) const CONN: &str = "lab";
+pub(crate) const CHILD: &str = "net";
+pub(crate) const PSK: &str = "interop-lab-psk-0123456789";
+pub(crate) const ID_INITIATOR: &str = "initiator@lab.test";
+pub(crate) const ID_RESPONDER: &str = "responder@lab.test";
+
+const PLUGINS: &str = "random nonce openssl pem pkcs1 x509 revocation constraints pubkey curve25519 \
+                       aes sha1 sha2 hmac gcm chapoly kdf kernel-libipsec kernel-netlink \
+                       socket-default vici updown";
+
+/// How one charon is set up.
+pub(crate) struct CharonConfig<'a> {
+    pub(crate) local_addr: &'a str,
+    pub(crate) remote_addr: &'a str,
+    pub(crate) local_ts: &'a str,
+    pub(crate) remote_ts: &'a str,
+    /// The IKE initiator of the test (`swanctl --initiate` is run on it); decides the IDs.
+    pub(crate) initiator: bool,
+    pub(crate) suite: &'a Suite,
+}
+
+pub(crate) struct Charon {
+    pub(crate) label: String,
+    pub(crate) dir: PathBuf,
+    proc: Option<Proc>,
+}
+
+impl Charon {
+    pub(crate) fn vici_uri(&self) -> String {
+        format!("unix://{}", self.dir.join("charon.vici").display())
+    }
+    pub(crate) fn log_path(&self) -> PathBuf {
+        self.dir.join("charon.log")
+    }
+
+    /// Writes strongswan.conf and swanctl.conf into `dir`, starts charon in `ns` with a
+    /// private /run, waits for its vici socket and loads the connection.
+    pub(crate) fn start(label: &str, ns: &str, dir: &Path, cfg: &CharonConfig<'_>) -> Result<Charon, String> {
+        let rundir = dir.join("run");
+        fs::create_dir_all(&rundir).map_err(|e| format!("{}: {e}", rundir.display()))?;
+        let vici = dir.join("charon.vici");
+        let log = dir.join("charon.log");
+        let _ = fs::remove_file(&vici);
+        let conf = format!(
+            r#"# written by the ipsec-rs interop harness
+charon {{
+  load_modular = no
+  load = {PLUGINS}
+  port = 500
+  port_nat_t = 4500
+  retransmit_tries = 3
+  retransmit_timeout = 2.0
+  install_routes = yes
+  plugins {{
+    vici {{
+      socket = unix://{vici}
+    }}
+  }}
+  filelog {{
+    interop {{
+      path = {log}
+      append = no
+      flush_line = yes
+      default = 1
+      ike = 4
+      chd = 4
+      mgr = 2
+      ike_name = yes
+    }}
+  }}
+  syslog {{
+    daemon {{
+      default = -1
+    }}
+  }}
+}}
+"#,
+            vici = vici.display(),
+            log = log.display()
+        );
+        fs::write(dir.join("strongswan.conf"), conf).map_err(|e| e.to_string())?;
+        let (local_id, remote_id) =
+            if cfg.initiator { (ID_INITIATOR, ID_RESPONDER) } else { (ID_RESPONDER, ID_INITIATOR) };
+        let swanctl = format!(
+            r#"connections {{
+  {CONN} {{
+    version = 2
+    local_addrs = {la}
+    remote_addrs = {ra}
+    remote_port = 500
+    proposals = {ike}
+    mobike = no
+    local {{
+      auth = psk
+      id = {local_id}
+    }}
+    remote {{
+      auth = psk
+      id = {remote_id}
+    }}
+    children {{
+      {CHILD} {{
+        local_ts = {lts}
+        remote_ts = {rts}
+        esp_proposals = {esp}
+        mode = tunnel
+        start_action = none
+      }}
+    }}
+  }}
+}}
+secrets {{
+  ike-lab {{
+    id-1 = {local_id}
+    id-2 = {remote_id}
+    secret = "{PSK}"
+  }}
+}}
+"#,
+            la = cfg.local_addr,
+            ra = cfg.remote_addr,
+            ike = cfg.suite.ike,
+            esp = cfg.suite.esp,
+            lts = cfg.local_ts,
+            rts = cfg.remote_ts,
+        );
+        fs::write(dir.join("swanctl.conf"), swanctl).map_err(|e| e.to_string())?;
+
+        let (o, e) = util::log_files(&dir.join("charon.stdout"), &dir.join("charon.stderr"))?;
+        let script = format!("mount --bind '{}' /run && exec /usr/lib/ipsec/charon", rundir.display());
+        let mut cmd = ns_command(ns, "sh", &["-c", &script], true);
+        cmd.env("STRONGSWAN_CONF", dir.join("strongswan.conf")).stdin(std::process::Stdio::null()).stdout(o).stderr(e);
+        let proc = Proc::spawn(&format!("charon ({label})"), &mut cmd)?;
+        let pid = proc.pid();
+        let mut charon = Charon { label: label.to_string(), dir: dir.to_path_buf(), proc: Some(proc) };
+
+        let up = util::poll(Duration::from_secs(10), Duration::from_millis(50), || {
+            if let Some(p) = charon.proc.as_mut() {
+                if p.try_status().is_some() {
+                    return Some(false);
+                }
+            }
+            vici.exists().then_some(true)
+        });
+        if up != Some(true) {
+            return Err(format!(
+                "charon ({label}) did not open its vici socket; stderr: {}",
+                fs::read_to_string(dir.join("charon.stderr")).unwrap_or_default().trim()
+            ));
+        }
+        charon.swanctl(&["--load-all", "--file", &dir.join("swanctl.conf").display().to_string()], 15)?;
+        say!("charon ({label}) pid {pid} in {ns}: {} <-> {}, {} / {}", cfg.local_addr, cfg.remote_addr, cfg.suite.ike, cfg.suite.esp);
+        Ok(charon)
+    }
+
+    /// Runs `swanctl ARGS --uri ...`; the timeout in seconds bounds it (and is passed to
+    /// commands that wait, as `--timeout`).
+    pub(crate) fn swanctl(&self, args: &[&str], timeout_s: u64) -> Result<String, String> {
+        let mut cmd = Command::new("swanctl");
+        cmd.args(args).args(["--uri", &self.vici_uri()]);
+        let out = run_ok(&mut cmd, Duration::from_secs(timeout_s + 5))?;
+        let _ = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("swanctl.out"))
+            .and_then(|mut f| {
+                use std::io::Write;
+                writeln!(f, "$ swanctl {}\n{out}", args.join(" "))
+            });
+        Ok(out)
+    }
+
+    pub(crate) fn initiate(&self) -> Result<String, String> {
+        self.swanctl(&["--initiate", "--child", CHILD, "--timeout", "15"], 15)
+    }
+
+    pub(crate) fn terminate_ike(&self) -> Result<String, String> {
+        self.swanctl(&["--terminate", "--ike", CONN, "--timeout", "10"], 10)
+    }
+
+    pub(crate) fn list_sas(&self) -> Result<Vec<IkeSaState>, String> {
+        self.swanctl(&["--list-sas"], 10).map(|t| parse_list_sas(&t))
+    }
+
+    pub(crate) fn log(&self) -> String {
+        fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    pub(crate) fn running(&mut self) -> bool {
+        self.proc.as_mut().is_some_and(|p| p.try_status().is_none())
+    }
+
+    pub(crate) fn stop(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            let (st, killed) = p.stop(Duration::from_secs(5));
+            say!("charon ({}) stopped: {:?}{}", self.label, st, if killed { " (killed)" } else { "" });
+        }
+    }
+}
+
+impl Drop for Charon {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Runs ping inside a namespace: `ping -c COUNT -i 0.2 -W 2 -I SRC DST`; returns the icmp_seq
+/// numbers that were answered.
+pub(crate) fn ping(ns: &str, src: &str, dst: &str, count: u32) -> (Vec<u32>, String) {
+    let c = count.to_string();
+    let mut cmd = ns_command(ns, "ping", &["-n", "-c", &c, "-i", "0.2", "-W", "2", "-I", src, dst], false);
+    match run(&mut cmd, Duration::from_secs(5 + u64::from(count) * 3)) {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let seqs = text
+                .lines()
+                .filter(|l| l.contains(" bytes from "))
+                .filter_map(|l| l.split("icmp_seq=").nth(1)?.split_whitespace().next()?.parse().ok())
+                .collect();
+            (seqs, text)
+        }
+        Err(e) => (Vec::new(), e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// swanctl --list-sas
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct IkeSaState {
+    pub(crate) name: String,
+    pub(crate) state: String,
+    pub(crate) spi_i: String,
+    pub(crate) spi_r: String,
+    pub(crate) local_id: String,
+    pub(crate) remote_id: String,
+    pub(crate) children: Vec<ChildSaState>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ChildSaState {
+    pub(crate) name: String,
+    pub(crate) state: String,
+    /// e.g. TUNNEL-in-UDP
+    pub(crate) mode: String,
+    pub(crate) spi_in: String,
+    pub(crate) spi_out: String,
+    pub(crate) packets_in: u64,
+    pub(crate) packets_out: u64,
+}
+
+/// Parses swanctl's human-readable --list-sas output:
+/// ```text
+/// lab: #1, ESTABLISHED, IKEv2, f85e41f0eb6d4b3b_i d5a5519a5f9ff2ad_r*
+///   local  'responder@lab.test' @ 10.99.0.2[4500]
+///   remote 'initiator@lab.test' @ 10.99.0.1[4500]
+///   net: #1, reqid 1, INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-256
+///     in  2a30e3ed,      0 bytes,     0 packets
+///     out 464dc546,      0 bytes,     0 packets
+/// ```
+pub(crate) fn parse_list_sas(text: &str) -> Vec<IkeSaState> {
+    let mut sas: Vec<IkeSaState> = Vec::new();
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim();
+        let fields: Vec<&str> = t.split(", ").collect();
+        if indent == 0 && t.contains(": #") && t.contains("IKEv") {
+            let name = t.split(':').next().unwrap_or("").to_string();
+            let state = fields.get(1).copied().unwrap_or("").to_string();
+            let spis: Vec<&str> = fields.get(3).copied().unwrap_or("").split_whitespace().collect();
+            let strip = |s: &str, suf: &str| s.trim_end_matches('*').trim_end_matches(suf).to_string();
+            sas.push(IkeSaState {
+                name,
+                state,
+                spi_i: spis.first().map(|s| strip(s, "_i")).unwrap_or_default(),
+                spi_r: spis.get(1).map(|s| strip(s, "_r")).unwrap_or_default(),
+                ..Default::default()
+            });
+            continue;
+        }
+        let Some(sa) = sas.last_mut() else { continue };
+        if indent == 2 && (t.starts_with("local ") || t.starts_with("remote ")) {
+            let id = t.split('\'').nth(1).unwrap_or("").to_string();
+            if t.starts_with("local ") {
+                sa.local_id = id;
+            } else {
+                sa.remote_id = id;
+            }
+        } else if indent == 2 && t.contains(": #") && t.contains("reqid") {
+            sa.children.push(ChildSaState {
+                name: t.split(':').next().unwrap_or("").to_string(),
+                state: fields.get(2).copied().unwrap_or("").to_string(),
+                mode: fields.get(3).copied().unwrap_or("").to_string(),
+                ..Default::default()
+            });
+        } else if indent == 4 && (t.starts_with("in ") || t.starts_with("out ")) {
+            let Some(ch) = sa.children.last_mut() else { continue };
+            let spi = t.split_whitespace().nth(1).unwrap_or("").trim_end_matches(',').to_string();
+            let packets = fields
+                .iter()
+                .find(|f| f.trim().ends_with("packets"))
+                .and_then(|f| f.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if t.starts_with("in ") {
+                ch.spi_in = spi;
+                ch.packets_in = packets;
+            } else {
+                ch.spi_out = spi;
+                ch.packets_out = packets;
+            }
+        }
+    }
+    sas
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys from charon's log
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LoggedIkeSa {
+    pub(crate) unique_id: String,
+    pub(crate) spi_i: String,
+    pub(crate) spi_r: String,
+    pub(crate) initiator: bool,
+    /// g_ir, skeyseed, sk_d, sk_ai, sk_ar, sk_ei, sk_er, sk_pi, sk_pr (lower-case hex)
+    pub(crate) keys: BTreeMap<String, String>,
+    pub(crate) esp: Vec<LoggedEspSa>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LoggedEspSa {
+    pub(crate) spi: String,
+    pub(crate) inbound: bool,
+    pub(crate) src: String,
+    pub(crate) dst: String,
+    pub(crate) encr: String,
+    pub(crate) integ: String,
+}
+
+impl LoggedEspSa {
+    /// Encryption key (with salt) followed by the integrity key: what ipsec-peer prints as
+    /// `inbound_keymat` / `outbound_keymat`.
+    pub(crate) fn keymat(&self) -> String {
+        format!("{}{}", self.encr, self.integ)
+    }
+}
+
+struct LogLine<'a> {
+    thread: &'a str,
+    group: &'a str,
+    /// IKE SA unique id from `<name|N>` or `<N>`
+    sa: Option<&'a str>,
+    msg: &'a str,
+}
+
+fn split_log_line(line: &str) -> Option<LogLine<'_>> {
+    // optional time prefix, then "TT[GRP] "
+    let bracket = line.find('[')?;
+    let close = bracket + line[bracket..].find(']')?;
+    let thread = line[..bracket].rsplit(' ').next()?.trim();
+    if thread.is_empty() || !thread.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let group = &line[bracket + 1..close];
+    let mut msg = line.get(close + 2..).unwrap_or("");
+    let mut sa = None;
+    if msg.starts_with('<') {
+        if let Some(end) = msg.find("> ") {
+            let tag = &msg[1..end];
+            sa = Some(tag.rsplit('|').next().unwrap_or(tag));
+            msg = &msg[end + 2..];
+        }
+    }
+    Some(LogLine { thread, group, sa, msg })
+}
+
+/// Parses every IKE SA (with its keys and ESP SAs) out of a charon filelog.
+pub(crate) fn parse_log(text: &str) -> Vec<LoggedIkeSa> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut sas: BTreeMap<String, LoggedIkeSa> = BTreeMap::new();
+    // child keys waiting for their "adding ... ESP SA" lines, per IKE SA
+    let mut pending: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(l) = split_log_line(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let Some(uid) = l.sa else {
+            i += 1;
+            continue;
+        };
+        if is_hexdump_row(l.msg) {
+            i += 1;
+            continue;
+        }
+        let sa = sas.entry(uid.to_string()).or_insert_with(|| LoggedIkeSa { unique_id: uid.to_string(), ..Default::default() });
+        if let Some((label, rest)) = l.msg.split_once(" => ") {
+            // hexdump header "LABEL => N bytes @ 0x..."; its rows follow (other threads'
+            // lines may come in between, the main loop still sees those)
+            let n: usize = rest.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let bytes = read_hexdump(&lines[i + 1..], l.thread, l.group, n);
+            i += 1;
+            let key = match (l.group, label) {
+                ("IKE", "shared Diffie Hellman secret") => Some("g_ir"),
+                ("IKE", "SKEYSEED") => Some("skeyseed"),
+                ("IKE", "Sk_d secret") => Some("sk_d"),
+                ("IKE", "Sk_ai secret") => Some("sk_ai"),
+                ("IKE", "Sk_ar secret") => Some("sk_ar"),
+                ("IKE", "Sk_ei secret") => Some("sk_ei"),
+                ("IKE", "Sk_er secret") => Some("sk_er"),
+                ("IKE", "Sk_pi secret") => Some("sk_pi"),
+                ("IKE", "Sk_pr secret") => Some("sk_pr"),
+                ("CHD", "encryption initiator key") => Some("encr_i"),
+                ("CHD", "encryption responder key") => Some("encr_r"),
+                ("CHD", "integrity initiator key") => Some("integ_i"),
+                ("CHD", "integrity responder key") => Some("integ_r"),
+                _ => None,
+            };
+            if let (Some(key), Some(bytes)) = (key, bytes) {
+                if l.group == "CHD" {
+                    pending.entry(uid.to_string()).or_default().insert(key.to_string(), util::hex(&bytes));
+                } else {
+                    sa.keys.insert(key.to_string(), util::hex(&bytes));
+                }
+            }
+            continue;
+        }
+        if l.group == "IKE" && l.msg.starts_with("initiating IKE_SA ") {
+            sa.initiator = true;
+        }
+        if l.group == "MGR" && l.msg.contains(" with SPIs ") {
+            let spis: Vec<&str> = l.msg.rsplit(" with SPIs ").next().unwrap_or("").split_whitespace().collect();
+            if let (Some(a), Some(b)) = (spis.first(), spis.get(1)) {
+                let (a, b) = (a.trim_end_matches("_i"), b.trim_end_matches("_r"));
+                if b.bytes().any(|c| c != b'0') {
+                    sa.spi_i = a.to_string();
+                    sa.spi_r = b.to_string();
+                }
+            }
+        }
+        if l.group == "CHD" && (l.msg == "adding inbound ESP SA" || l.msg == "adding outbound ESP SA") {
+            let inbound = l.msg.contains("inbound");
+            // next line of the same thread: "  SPI 0x464dc546, src 10.99.0.2 dst 10.99.0.1"
+            let next = lines[i + 1..].iter().take(50).filter_map(|x| split_log_line(x)).find(|x| x.thread == l.thread);
+            if let Some(n) = next {
+                let t = n.msg.trim();
+                if let Some(rest) = t.strip_prefix("SPI ") {
+                    let words: Vec<&str> = rest.split_whitespace().collect();
+                    let spi = util::norm_hex(words.first().unwrap_or(&"").trim_end_matches(','));
+                    let src = words.iter().position(|w| *w == "src").and_then(|p| words.get(p + 1)).unwrap_or(&"");
+                    let dst = words.iter().position(|w| *w == "dst").and_then(|p| words.get(p + 1)).unwrap_or(&"");
+                    let keys = pending.get(uid).cloned().unwrap_or_default();
+                    // initiator keys protect initiator->responder traffic
+                    let use_initiator_keys = inbound != sa.initiator;
+                    let (ek, ik) = if use_initiator_keys { ("encr_i", "integ_i") } else { ("encr_r", "integ_r") };
+                    sa.esp.push(LoggedEspSa {
+                        spi,
+                        inbound,
+                        src: src.to_string(),
+                        dst: dst.to_string(),
+                        encr: keys.get(ek).cloned().unwrap_or_default(),
+                        integ: keys.get(ik).cloned().unwrap_or_default(),
+                    });
+                }
+            }
+        }
+        i += 1;
+    }
+    sas.into_values().filter(|s| !s.spi_i.is_empty()).collect()
+}
+
+fn is_hexdump_row(msg: &str) -> bool {
+    let t = msg.trim_start();
+    t.len() < msg.len()
+        && t.split_once(": ").is_some_and(|(off, _)| !off.is_empty() && off.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Reads the `OFF: XX XX ...` rows after a hexdump header (same thread and group); the bytes
+/// if all `n` were found.
+fn read_hexdump(lines: &[&str], thread: &str, group: &str, n: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(n);
+    for line in lines.iter().take(4 * n / 16 + 200) {
+        if out.len() >= n {
+            break;
+        }
+        let Some(l) = split_log_line(line) else { continue };
+        if l.thread != thread || l.group != group {
+            continue; // another thread's line in between
+        }
+        if !is_hexdump_row(l.msg) {
+            break;
+        }
+        let rest = l.msg.trim_start().split_once(": ").map(|(_, r)| r).unwrap_or("");
+        let want = (n - out.len()).min(16);
+        for tok in rest.split_whitespace().take(want) {
+            match u8::from_str_radix(tok, 16) {
+                Ok(b) if tok.len() == 2 => out.push(b),
+                _ => return None,
+            }
+        }
+    }
+    (out.len() == n).then_some(out)
+}
+
+/// Summarises logged keys like shared/data/charon-captures/*/keys.txt.
+pub(crate) fn keys_summary(sas: &[LoggedIkeSa]) -> String {
+    let mut s = String::new();
+    for sa in sas {
+        s.push_str(&format!(
+            "IKE_SA {}_i {}_r  (#{}, {})\n",
+            sa.spi_i,
+            sa.spi_r,
+            sa.unique_id,
+            if sa.initiator { "initiator" } else { "responder" }
+        ));
+        for k in ["g_ir", "skeyseed", "sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr"] {
+            if let Some(v) = sa.keys.get(k) {
+                s.push_str(&format!("  {k:<9} {v}\n"));
+            }
+        }
+        for e in &sa.esp {
+            s.push_str(&format!(
+                "ESP SA 0x{} {} -> {} ({})\n  encr  {}\n",
+                e.spi,
+                e.src,
+                e.dst,
+                if e.inbound { "inbound" } else { "outbound" },
+                e.encr
+            ));
+            if !e.integ.is_empty() {
+                s.push_str(&format!("  integ {}\n", e.integ));
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_sas() {
+        let t = "lab: #1, ESTABLISHED, IKEv2, f85e41f0eb6d4b3b_i d5a5519a5f9ff2ad_r*\n  local  'responder@lab.test' @ 10.99.0.2[4500]\n  remote 'initiator@lab.test' @ 10.99.0.1[4500]\n  AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519\n  established 0s ago, rekeying in 13501s\n  net: #1, reqid 1, INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-256\n    installed 0s ago, rekeying in 3286s, expires in 3960s\n    in  2a30e3ed,      0 bytes,     0 packets\n    out 464dc546,    252 bytes,     3 packets,     0s ago\n    local  10.99.2.1/32\n    remote 10.99.1.1/32\n";
+        let sas = parse_list_sas(t);
+        assert_eq!(sas.len(), 1);
+        let sa = &sas[0];
+        assert_eq!((sa.spi_i.as_str(), sa.spi_r.as_str()), ("f85e41f0eb6d4b3b", "d5a5519a5f9ff2ad"));
+        assert_eq!(sa.remote_id, "initiator@lab.test");
+        let ch = &sa.children[0];
+        assert_eq!((ch.state.as_str(), ch.mode.as_str()), ("INSTALLED", "TUNNEL-in-UDP"));
+        assert_eq!((ch.spi_in.as_str(), ch.spi_out.as_str(), ch.packets_out), ("2a30e3ed", "464dc546", 3));
+    }
+}

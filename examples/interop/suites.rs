@@ -1,0 +1,37 @@
+//! The three algorithm suites, with the names Wireshark 4.0's key tables use for them.
+
+pub(crate) struct Suite {
+    /// folder-style name, as in shared/data/charon-captures
+    pub(crate) name: &'static str,
+    pub(crate) ike: &'static str,
+    pub(crate) esp: &'static str,
+    /// `ikev2_decryption_table` encryption and integrity algorithm names (None: tshark 4.0
+    /// cannot decrypt this suite)
+    pub(crate) ws_ike: Option<(&'static str, &'static str)>,
+    /// `esp_sa` encryption and authentication algorithm names
+    pub(crate) ws_esp: Option<(&'static str, &'static str)>,
+}
+
+pub(crate) const SUITES: [Suite; 3] = [
+    Suite {
+        name: "aes256gcm16-x25519",
+        ike: "aes256gcm16-prfsha256-x25519",
+        esp: "aes256gcm16",
+        ws_ike: Some(("AES-GCM-256 with 16 octet ICV [RFC5282]", "NONE [RFC4306]")),
+        ws_esp: Some(("AES-GCM with 16 octet ICV [RFC4106]", "NULL")),
+    },
+    Suite {
+        name: "aes128-sha256-modp2048",
+        ike: "aes128-sha256-modp2048",
+        esp: "aes128-sha256",
+        ws_ike: Some(("AES-CBC-128 [RFC3602]", "HMAC_SHA2_256_128 [RFC4868]")),
+        ws_esp: Some(("AES-CBC [RFC3602]", "HMAC-SHA-256-128 [RFC4868]")),
+    },
+    Suite {
+        name: "chacha20poly1305-x25519",
+        ike: "chacha20poly1305-prfsha256-x25519",
+        esp: "chacha20poly1305",
+        ws_ike: None,
+        ws_esp: None,
+    },
+];
