@@ -69,7 +69,12 @@ impl Charon {
 
     /// Writes strongswan.conf and swanctl.conf into `dir`, starts charon in `ns` with a
     /// private /run, waits for its vici socket and loads the connection.
-    pub(crate) fn start(label: &str, ns: &str, dir: &Path, cfg: &CharonConfig<'_>) -> Result<Charon, String> {
+    pub(crate) fn start(
+        label: &str,
+        ns: &str,
+        dir: &Path,
+        cfg: &CharonConfig<'_>,
+    ) -> Result<Charon, String> {
         let rundir = dir.join("run");
         fs::create_dir_all(&rundir).map_err(|e| format!("{}: {e}", rundir.display()))?;
         let vici = dir.join("charon.vici");
@@ -113,8 +118,11 @@ charon {{
             log = log.display()
         );
         fs::write(dir.join("strongswan.conf"), conf).map_err(|e| e.to_string())?;
-        let (local_id, remote_id) =
-            if cfg.initiator { (ID_INITIATOR, ID_RESPONDER) } else { (ID_RESPONDER, ID_INITIATOR) };
+        let (local_id, remote_id) = if cfg.initiator {
+            (ID_INITIATOR, ID_RESPONDER)
+        } else {
+            (ID_RESPONDER, ID_INITIATOR)
+        };
         let swanctl = format!(
             r#"connections {{
   {CONN} {{
@@ -161,29 +169,54 @@ secrets {{
         fs::write(dir.join("swanctl.conf"), swanctl).map_err(|e| e.to_string())?;
 
         let (o, e) = util::log_files(&dir.join("charon.stdout"), &dir.join("charon.stderr"))?;
-        let script = format!("mount --bind '{}' /run && exec /usr/lib/ipsec/charon", rundir.display());
+        let script = format!(
+            "mount --bind '{}' /run && exec /usr/lib/ipsec/charon",
+            rundir.display()
+        );
         let mut cmd = ns_command(ns, "sh", &["-c", &script], true);
-        cmd.env("STRONGSWAN_CONF", dir.join("strongswan.conf")).stdin(std::process::Stdio::null()).stdout(o).stderr(e);
+        cmd.env("STRONGSWAN_CONF", dir.join("strongswan.conf"))
+            .stdin(std::process::Stdio::null())
+            .stdout(o)
+            .stderr(e);
         let proc = Proc::spawn(&format!("charon ({label})"), &mut cmd)?;
         let pid = proc.pid();
-        let mut charon = Charon { label: label.to_string(), dir: dir.to_path_buf(), proc: Some(proc) };
+        let mut charon = Charon {
+            label: label.to_string(),
+            dir: dir.to_path_buf(),
+            proc: Some(proc),
+        };
 
         let up = util::poll(Duration::from_secs(10), Duration::from_millis(50), || {
-            if let Some(p) = charon.proc.as_mut() {
-                if p.try_status().is_some() {
-                    return Some(false);
-                }
+            if let Some(p) = charon.proc.as_mut()
+                && p.try_status().is_some()
+            {
+                return Some(false);
             }
             vici.exists().then_some(true)
         });
         if up != Some(true) {
             return Err(format!(
                 "charon ({label}) did not open its vici socket; stderr: {}",
-                fs::read_to_string(dir.join("charon.stderr")).unwrap_or_default().trim()
+                fs::read_to_string(dir.join("charon.stderr"))
+                    .unwrap_or_default()
+                    .trim()
             ));
         }
-        charon.swanctl(&["--load-all", "--file", &dir.join("swanctl.conf").display().to_string()], 15)?;
-        say!("charon ({label}) pid {pid} in {ns}: {} <-> {}, {} / {}", cfg.local_addr, cfg.remote_addr, cfg.suite.ike, cfg.suite.esp);
+        charon.swanctl(
+            &[
+                "--load-all",
+                "--file",
+                &dir.join("swanctl.conf").display().to_string(),
+            ],
+            15,
+        )?;
+        say!(
+            "charon ({label}) pid {pid} in {ns}: {} <-> {}, {} / {}",
+            cfg.local_addr,
+            cfg.remote_addr,
+            cfg.suite.ike,
+            cfg.suite.esp
+        );
         Ok(charon)
     }
 
@@ -213,21 +246,23 @@ secrets {{
     }
 
     pub(crate) fn list_sas(&self) -> Result<Vec<IkeSaState>, String> {
-        self.swanctl(&["--list-sas"], 10).map(|t| parse_list_sas(&t))
+        self.swanctl(&["--list-sas"], 10)
+            .map(|t| parse_list_sas(&t))
     }
 
     pub(crate) fn log(&self) -> String {
         fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    pub(crate) fn running(&mut self) -> bool {
-        self.proc.as_mut().is_some_and(|p| p.try_status().is_none())
-    }
-
     pub(crate) fn stop(&mut self) {
         if let Some(mut p) = self.proc.take() {
             let (st, killed) = p.stop(Duration::from_secs(5));
-            say!("charon ({}) stopped: {:?}{}", self.label, st, if killed { " (killed)" } else { "" });
+            say!(
+                "charon ({}) stopped: {:?}{}",
+                self.label,
+                st,
+                if killed { " (killed)" } else { "" }
+            );
         }
     }
 }
@@ -242,14 +277,26 @@ impl Drop for Charon {
 /// numbers that were answered.
 pub(crate) fn ping(ns: &str, src: &str, dst: &str, count: u32) -> (Vec<u32>, String) {
     let c = count.to_string();
-    let mut cmd = ns_command(ns, "ping", &["-n", "-c", &c, "-i", "0.2", "-W", "2", "-I", src, dst], false);
+    let mut cmd = ns_command(
+        ns,
+        "ping",
+        &["-n", "-c", &c, "-i", "0.2", "-W", "2", "-I", src, dst],
+        false,
+    );
     match run(&mut cmd, Duration::from_secs(5 + u64::from(count) * 3)) {
         Ok(out) => {
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
             let seqs = text
                 .lines()
                 .filter(|l| l.contains(" bytes from "))
-                .filter_map(|l| l.split("icmp_seq=").nth(1)?.split_whitespace().next()?.parse().ok())
+                .filter_map(|l| {
+                    l.split("icmp_seq=")
+                        .nth(1)?
+                        .split_whitespace()
+                        .next()?
+                        .parse()
+                        .ok()
+                })
                 .collect();
             (seqs, text)
         }
@@ -301,8 +348,14 @@ pub(crate) fn parse_list_sas(text: &str) -> Vec<IkeSaState> {
         if indent == 0 && t.contains(": #") && t.contains("IKEv") {
             let name = t.split(':').next().unwrap_or("").to_string();
             let state = fields.get(1).copied().unwrap_or("").to_string();
-            let spis: Vec<&str> = fields.get(3).copied().unwrap_or("").split_whitespace().collect();
-            let strip = |s: &str, suf: &str| s.trim_end_matches('*').trim_end_matches(suf).to_string();
+            let spis: Vec<&str> = fields
+                .get(3)
+                .copied()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            let strip =
+                |s: &str, suf: &str| s.trim_end_matches('*').trim_end_matches(suf).to_string();
             sas.push(IkeSaState {
                 name,
                 state,
@@ -328,8 +381,15 @@ pub(crate) fn parse_list_sas(text: &str) -> Vec<IkeSaState> {
                 ..Default::default()
             });
         } else if indent == 4 && (t.starts_with("in ") || t.starts_with("out ")) {
-            let Some(ch) = sa.children.last_mut() else { continue };
-            let spi = t.split_whitespace().nth(1).unwrap_or("").trim_end_matches(',').to_string();
+            let Some(ch) = sa.children.last_mut() else {
+                continue;
+            };
+            let spi = t
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .trim_end_matches(',')
+                .to_string();
             let packets = fields
                 .iter()
                 .find(|f| f.trim().ends_with("packets"))
@@ -399,14 +459,19 @@ fn split_log_line(line: &str) -> Option<LogLine<'_>> {
     let group = &line[bracket + 1..close];
     let mut msg = line.get(close + 2..).unwrap_or("");
     let mut sa = None;
-    if msg.starts_with('<') {
-        if let Some(end) = msg.find("> ") {
-            let tag = &msg[1..end];
-            sa = Some(tag.rsplit('|').next().unwrap_or(tag));
-            msg = &msg[end + 2..];
-        }
+    if msg.starts_with('<')
+        && let Some(end) = msg.find("> ")
+    {
+        let tag = &msg[1..end];
+        sa = Some(tag.rsplit('|').next().unwrap_or(tag));
+        msg = &msg[end + 2..];
     }
-    Some(LogLine { thread, group, sa, msg })
+    Some(LogLine {
+        thread,
+        group,
+        sa,
+        msg,
+    })
 }
 
 /// Parses every IKE SA (with its keys and ESP SAs) out of a charon filelog.
@@ -429,11 +494,18 @@ pub(crate) fn parse_log(text: &str) -> Vec<LoggedIkeSa> {
             i += 1;
             continue;
         }
-        let sa = sas.entry(uid.to_string()).or_insert_with(|| LoggedIkeSa { unique_id: uid.to_string(), ..Default::default() });
+        let sa = sas.entry(uid.to_string()).or_insert_with(|| LoggedIkeSa {
+            unique_id: uid.to_string(),
+            ..Default::default()
+        });
         if let Some((label, rest)) = l.msg.split_once(" => ") {
             // hexdump header "LABEL => N bytes @ 0x..."; its rows follow (other threads'
             // lines may come in between, the main loop still sees those)
-            let n: usize = rest.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let n: usize = rest
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
             let bytes = read_hexdump(&lines[i + 1..], l.thread, l.group, n);
             i += 1;
             let key = match (l.group, label) {
@@ -454,7 +526,10 @@ pub(crate) fn parse_log(text: &str) -> Vec<LoggedIkeSa> {
             };
             if let (Some(key), Some(bytes)) = (key, bytes) {
                 if l.group == "CHD" {
-                    pending.entry(uid.to_string()).or_default().insert(key.to_string(), util::hex(&bytes));
+                    pending
+                        .entry(uid.to_string())
+                        .or_default()
+                        .insert(key.to_string(), util::hex(&bytes));
                 } else {
                     sa.keys.insert(key.to_string(), util::hex(&bytes));
                 }
@@ -465,7 +540,13 @@ pub(crate) fn parse_log(text: &str) -> Vec<LoggedIkeSa> {
             sa.initiator = true;
         }
         if l.group == "MGR" && l.msg.contains(" with SPIs ") {
-            let spis: Vec<&str> = l.msg.rsplit(" with SPIs ").next().unwrap_or("").split_whitespace().collect();
+            let spis: Vec<&str> = l
+                .msg
+                .rsplit(" with SPIs ")
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
             if let (Some(a), Some(b)) = (spis.first(), spis.get(1)) {
                 let (a, b) = (a.trim_end_matches("_i"), b.trim_end_matches("_r"));
                 if b.bytes().any(|c| c != b'0') {
@@ -474,21 +555,39 @@ pub(crate) fn parse_log(text: &str) -> Vec<LoggedIkeSa> {
                 }
             }
         }
-        if l.group == "CHD" && (l.msg == "adding inbound ESP SA" || l.msg == "adding outbound ESP SA") {
+        if l.group == "CHD"
+            && (l.msg == "adding inbound ESP SA" || l.msg == "adding outbound ESP SA")
+        {
             let inbound = l.msg.contains("inbound");
             // next line of the same thread: "  SPI 0x464dc546, src 10.99.0.2 dst 10.99.0.1"
-            let next = lines[i + 1..].iter().take(50).filter_map(|x| split_log_line(x)).find(|x| x.thread == l.thread);
+            let next = lines[i + 1..]
+                .iter()
+                .take(50)
+                .filter_map(|x| split_log_line(x))
+                .find(|x| x.thread == l.thread);
             if let Some(n) = next {
                 let t = n.msg.trim();
                 if let Some(rest) = t.strip_prefix("SPI ") {
                     let words: Vec<&str> = rest.split_whitespace().collect();
                     let spi = util::norm_hex(words.first().unwrap_or(&"").trim_end_matches(','));
-                    let src = words.iter().position(|w| *w == "src").and_then(|p| words.get(p + 1)).unwrap_or(&"");
-                    let dst = words.iter().position(|w| *w == "dst").and_then(|p| words.get(p + 1)).unwrap_or(&"");
+                    let src = words
+                        .iter()
+                        .position(|w| *w == "src")
+                        .and_then(|p| words.get(p + 1))
+                        .unwrap_or(&"");
+                    let dst = words
+                        .iter()
+                        .position(|w| *w == "dst")
+                        .and_then(|p| words.get(p + 1))
+                        .unwrap_or(&"");
                     let keys = pending.get(uid).cloned().unwrap_or_default();
                     // initiator keys protect initiator->responder traffic
                     let use_initiator_keys = inbound != sa.initiator;
-                    let (ek, ik) = if use_initiator_keys { ("encr_i", "integ_i") } else { ("encr_r", "integ_r") };
+                    let (ek, ik) = if use_initiator_keys {
+                        ("encr_i", "integ_i")
+                    } else {
+                        ("encr_r", "integ_r")
+                    };
                     sa.esp.push(LoggedEspSa {
                         spi,
                         inbound,
@@ -508,7 +607,8 @@ pub(crate) fn parse_log(text: &str) -> Vec<LoggedIkeSa> {
 fn is_hexdump_row(msg: &str) -> bool {
     let t = msg.trim_start();
     t.len() < msg.len()
-        && t.split_once(": ").is_some_and(|(off, _)| !off.is_empty() && off.bytes().all(|b| b.is_ascii_digit()))
+        && t.split_once(": ")
+            .is_some_and(|(off, _)| !off.is_empty() && off.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Reads the `OFF: XX XX ...` rows after a hexdump header (same thread and group); the bytes
@@ -519,14 +619,21 @@ fn read_hexdump(lines: &[&str], thread: &str, group: &str, n: usize) -> Option<V
         if out.len() >= n {
             break;
         }
-        let Some(l) = split_log_line(line) else { continue };
+        let Some(l) = split_log_line(line) else {
+            continue;
+        };
         if l.thread != thread || l.group != group {
             continue; // another thread's line in between
         }
         if !is_hexdump_row(l.msg) {
             break;
         }
-        let rest = l.msg.trim_start().split_once(": ").map(|(_, r)| r).unwrap_or("");
+        let rest = l
+            .msg
+            .trim_start()
+            .split_once(": ")
+            .map(|(_, r)| r)
+            .unwrap_or("");
         let want = (n - out.len()).min(16);
         for tok in rest.split_whitespace().take(want) {
             match u8::from_str_radix(tok, 16) {
@@ -547,9 +654,15 @@ pub(crate) fn keys_summary(sas: &[LoggedIkeSa]) -> String {
             sa.spi_i,
             sa.spi_r,
             sa.unique_id,
-            if sa.initiator { "initiator" } else { "responder" }
+            if sa.initiator {
+                "initiator"
+            } else {
+                "responder"
+            }
         ));
-        for k in ["g_ir", "skeyseed", "sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr"] {
+        for k in [
+            "g_ir", "skeyseed", "sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi", "sk_pr",
+        ] {
             if let Some(v) = sa.keys.get(k) {
                 s.push_str(&format!("  {k:<9} {v}\n"));
             }
@@ -569,22 +682,4 @@ pub(crate) fn keys_summary(sas: &[LoggedIkeSa]) -> String {
         }
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn list_sas() {
-        let t = "lab: #1, ESTABLISHED, IKEv2, f85e41f0eb6d4b3b_i d5a5519a5f9ff2ad_r*\n  local  'responder@lab.test' @ 10.99.0.2[4500]\n  remote 'initiator@lab.test' @ 10.99.0.1[4500]\n  AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519\n  established 0s ago, rekeying in 13501s\n  net: #1, reqid 1, INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-256\n    installed 0s ago, rekeying in 3286s, expires in 3960s\n    in  2a30e3ed,      0 bytes,     0 packets\n    out 464dc546,    252 bytes,     3 packets,     0s ago\n    local  10.99.2.1/32\n    remote 10.99.1.1/32\n";
-        let sas = parse_list_sas(t);
-        assert_eq!(sas.len(), 1);
-        let sa = &sas[0];
-        assert_eq!((sa.spi_i.as_str(), sa.spi_r.as_str()), ("f85e41f0eb6d4b3b", "d5a5519a5f9ff2ad"));
-        assert_eq!(sa.remote_id, "initiator@lab.test");
-        let ch = &sa.children[0];
-        assert_eq!((ch.state.as_str(), ch.mode.as_str()), ("INSTALLED", "TUNNEL-in-UDP"));
-        assert_eq!((ch.spi_in.as_str(), ch.spi_out.as_str(), ch.packets_out), ("2a30e3ed", "464dc546", 3));
-    }
 }

@@ -33,34 +33,83 @@ impl Lab {
     /// in for our peer needs it; ipsec-peer builds its inner packets itself).
     pub(crate) fn create(tag: &str, with_our_inner: bool) -> Result<Lab, String> {
         let pid = std::process::id();
-        let lab = Lab { ours: format!("{NS_PREFIX}{pid}-{tag}-o"), charon: format!("{NS_PREFIX}{pid}-{tag}-c") };
+        let lab = Lab {
+            ours: format!("{NS_PREFIX}{pid}-{tag}-o"),
+            charon: format!("{NS_PREFIX}{pid}-{tag}-c"),
+        };
         for ns in [&lab.ours, &lab.charon] {
             util::register_netns(ns);
             ip(&["netns", "add", ns])?;
         }
         let (o, c) = (lab.ours.as_str(), lab.charon.as_str());
-        ip(&["-n", o, "link", "add", OUR_IF, "type", "veth", "peer", "name", CHARON_IF, "netns", c])?;
+        ip(&[
+            "-n", o, "link", "add", OUR_IF, "type", "veth", "peer", "name", CHARON_IF, "netns", c,
+        ])?;
         ip(&["-n", o, "link", "set", "lo", "up"])?;
         ip(&["-n", c, "link", "set", "lo", "up"])?;
-        ip(&["-n", o, "addr", "add", &format!("{OUR_ADDR}/24"), "dev", OUR_IF])?;
-        ip(&["-n", c, "addr", "add", &format!("{CHARON_ADDR}/24"), "dev", CHARON_IF])?;
-        ip(&["-n", c, "addr", "add", &format!("{CHARON_INNER}/32"), "dev", "lo"])?;
+        ip(&[
+            "-n",
+            o,
+            "addr",
+            "add",
+            &format!("{OUR_ADDR}/24"),
+            "dev",
+            OUR_IF,
+        ])?;
+        ip(&[
+            "-n",
+            c,
+            "addr",
+            "add",
+            &format!("{CHARON_ADDR}/24"),
+            "dev",
+            CHARON_IF,
+        ])?;
+        ip(&[
+            "-n",
+            c,
+            "addr",
+            "add",
+            &format!("{CHARON_INNER}/32"),
+            "dev",
+            "lo",
+        ])?;
         if with_our_inner {
-            ip(&["-n", o, "addr", "add", &format!("{OUR_INNER}/32"), "dev", "lo"])?;
+            ip(&[
+                "-n",
+                o,
+                "addr",
+                "add",
+                &format!("{OUR_INNER}/32"),
+                "dev",
+                "lo",
+            ])?;
         }
         ip(&["-n", o, "link", "set", OUR_IF, "up"])?;
         ip(&["-n", c, "link", "set", CHARON_IF, "up"])?;
         // veth carrier comes up asynchronously; wait until our side can reach charon's.
         let reach = util::poll(Duration::from_secs(5), Duration::from_millis(100), || {
             let out = util::run(
-                Command::new("ip").args(["netns", "exec", o, "ping", "-c", "1", "-W", "1", CHARON_ADDR]),
+                Command::new("ip").args([
+                    "netns",
+                    "exec",
+                    o,
+                    "ping",
+                    "-c",
+                    "1",
+                    "-W",
+                    "1",
+                    CHARON_ADDR,
+                ]),
                 Duration::from_secs(3),
             )
             .ok()?;
             out.status.success().then_some(())
         });
         if reach.is_none() {
-            return Err(format!("{OUR_ADDR} cannot reach {CHARON_ADDR} over the veth pair"));
+            return Err(format!(
+                "{OUR_ADDR} cannot reach {CHARON_ADDR} over the veth pair"
+            ));
         }
         say!("namespaces {o} ({OUR_ADDR}) and {c} ({CHARON_ADDR}, inner {CHARON_INNER}) ready");
         Ok(lab)
@@ -93,11 +142,17 @@ pub(crate) fn ns_command(ns: &str, program: &str, args: &[&str], die_with_us: bo
 /// Removes namespaces left by an earlier run of this harness that was killed outright
 /// (named `ipsecrs-<pid>-...` where that pid no longer runs).
 pub(crate) fn sweep_stale() {
-    let Ok(out) = util::run(Command::new("ip").args(["netns", "list"]), T) else { return };
+    let Ok(out) = util::run(Command::new("ip").args(["netns", "list"]), T) else {
+        return;
+    };
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let name = line.split_whitespace().next().unwrap_or("");
-        let Some(rest) = name.strip_prefix(NS_PREFIX) else { continue };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let Some(rest) = name.strip_prefix(NS_PREFIX) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
         if pid != std::process::id() && !util::pid_alive(pid) {
             say!("removing stale namespace {name} from an earlier run");
             util::delete_netns(name);

@@ -36,7 +36,10 @@ struct Registry {
     netns: BTreeSet<String>,
 }
 
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry { pids: BTreeSet::new(), netns: BTreeSet::new() });
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    pids: BTreeSet::new(),
+    netns: BTreeSet::new(),
+});
 
 fn registry() -> std::sync::MutexGuard<'static, Registry> {
     match REGISTRY.lock() {
@@ -111,7 +114,10 @@ pub(crate) fn cleanup_all() {
 /// Deletes a namespace after killing anything still running inside it (only namespaces that
 /// this harness created reach here).
 pub(crate) fn delete_netns(ns: &str) {
-    if let Ok(out) = run(Command::new("ip").args(["netns", "pids", ns]), Duration::from_secs(5)) {
+    if let Ok(out) = run(
+        Command::new("ip").args(["netns", "pids", ns]),
+        Duration::from_secs(5),
+    ) {
         let pids: Vec<u32> = String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
             .filter_map(|p| p.parse().ok())
@@ -128,7 +134,10 @@ pub(crate) fn delete_netns(ns: &str) {
             }
         }
     }
-    let _ = run(Command::new("ip").args(["netns", "del", ns]), Duration::from_secs(10));
+    let _ = run(
+        Command::new("ip").args(["netns", "del", ns]),
+        Duration::from_secs(10),
+    );
     unregister_netns(ns);
 }
 
@@ -156,9 +165,15 @@ pub(crate) struct Proc {
 
 impl Proc {
     pub(crate) fn spawn(name: &str, cmd: &mut Command) -> Result<Proc, String> {
-        let child = cmd.spawn().map_err(|e| format!("cannot start {name}: {e}"))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
         register_pid(child.id());
-        Ok(Proc { name: name.to_string(), child, status: None })
+        Ok(Proc {
+            name: name.to_string(),
+            child,
+            status: None,
+        })
     }
 
     pub(crate) fn pid(&self) -> u32 {
@@ -171,11 +186,11 @@ impl Proc {
 
     /// The exit status if it has exited (reaps it).
     pub(crate) fn try_status(&mut self) -> Option<ExitStatus> {
-        if self.status.is_none() {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                self.status = Some(st);
-                unregister_pid(self.child.id());
-            }
+        if self.status.is_none()
+            && let Ok(Some(st)) = self.child.try_wait()
+        {
+            self.status = Some(st);
+            unregister_pid(self.child.id());
         }
         self.status
     }
@@ -203,7 +218,12 @@ impl Proc {
         if let Some(st) = self.wait_timeout(grace) {
             return (Some(st), false);
         }
-        say!("{} (pid {}) ignored SIGTERM for {:?}; killing it", self.name, self.pid(), grace);
+        say!(
+            "{} (pid {}) ignored SIGTERM for {:?}; killing it",
+            self.name,
+            self.pid(),
+            grace
+        );
         let _ = self.child.kill();
         (self.wait_timeout(Duration::from_secs(5)), true)
     }
@@ -221,8 +241,12 @@ impl Drop for Proc {
 /// killed and an error returned.
 pub(crate) fn run(cmd: &mut Command, timeout: Duration) -> Result<Output, String> {
     let desc = describe(cmd);
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run `{desc}`: {e}"))?;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run `{desc}`: {e}"))?;
     register_pid(child.id());
     let out_reader = child.stdout.take().map(|mut s| {
         thread::spawn(move || {
@@ -256,7 +280,11 @@ pub(crate) fn run(cmd: &mut Command, timeout: Duration) -> Result<Output, String
     let stdout = out_reader.and_then(|h| h.join().ok()).unwrap_or_default();
     let stderr = err_reader.and_then(|h| h.join().ok()).unwrap_or_default();
     match status {
-        Some(status) => Ok(Output { status, stdout, stderr }),
+        Some(status) => Ok(Output {
+            status,
+            stdout,
+            stderr,
+        }),
         None => Err(format!(
             "`{desc}` did not finish within {timeout:?}; stdout: {} stderr: {}",
             String::from_utf8_lossy(&stdout).trim(),
@@ -298,7 +326,11 @@ pub(crate) fn log_files(stdout: &Path, stderr: &Path) -> Result<(Stdio, Stdio), 
 }
 
 /// Polls `f` every `every` until it returns Some or `timeout` passes.
-pub(crate) fn poll<T>(timeout: Duration, every: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+pub(crate) fn poll<T>(
+    timeout: Duration,
+    every: Duration,
+    mut f: impl FnMut() -> Option<T>,
+) -> Option<T> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(v) = f() {
@@ -315,7 +347,10 @@ pub(crate) fn poll<T>(timeout: Duration, every: Duration, mut f: impl FnMut() ->
 // Hex
 
 pub(crate) fn norm_hex(s: &str) -> String {
-    s.trim().trim_start_matches("0x").trim_start_matches("0X").to_ascii_lowercase()
+    s.trim()
+        .trim_start_matches("0x")
+        .trim_start_matches("0X")
+        .to_ascii_lowercase()
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -350,7 +385,11 @@ impl Json {
     pub(crate) fn str_of(&self, key: &str) -> Option<String> {
         match self.get(key)? {
             Json::Str(s) => Some(s.clone()),
-            Json::Num(n) => Some(if n.fract() == 0.0 { format!("{}", *n as i64) } else { n.to_string() }),
+            Json::Num(n) => Some(if n.fract() == 0.0 {
+                format!("{}", *n as i64)
+            } else {
+                n.to_string()
+            }),
             Json::Bool(b) => Some(b.to_string()),
             _ => None,
         }
@@ -368,14 +407,22 @@ impl Json {
         }
     }
     pub(crate) fn obj(pairs: &[(&str, Json)]) -> Json {
-        Json::Obj(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Json::Obj(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
     pub(crate) fn s(v: impl Into<String>) -> Json {
         Json::Str(v.into())
     }
 
     pub(crate) fn parse(text: &str) -> Result<Json, String> {
-        let mut p = JsonParser { b: text.as_bytes(), i: 0 };
+        let mut p = JsonParser {
+            b: text.as_bytes(),
+            i: 0,
+        };
         let v = p.value()?;
         p.ws();
         if p.i != p.b.len() {
@@ -502,14 +549,15 @@ impl JsonParser<'_> {
             Some(b'n') => self.lit("null", Json::Null),
             Some(c) if c == b'-' || c.is_ascii_digit() => {
                 let start = self.i;
-                while self
-                    .peek()
-                    .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E'))
-                {
+                while self.peek().is_some_and(|c| {
+                    c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')
+                }) {
                     self.i += 1;
                 }
                 let t = std::str::from_utf8(&self.b[start..self.i]).map_err(|e| e.to_string())?;
-                t.parse::<f64>().map(Json::Num).map_err(|e| format!("bad number {t}: {e}"))
+                t.parse::<f64>()
+                    .map(Json::Num)
+                    .map_err(|e| format!("bad number {t}: {e}"))
             }
             _ => Err(format!("unexpected input at {}", self.i)),
         }
@@ -552,19 +600,5 @@ impl JsonParser<'_> {
                 _ => out.push(c),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_events() {
-        let j = Json::parse(r#"{"event":"ping_reply","seq":1,"from":"10.99.2.1","udp_encap":true,"x":[1,{"a":null}]}"#);
-        let j = j.unwrap_or(Json::Null);
-        assert_eq!(j.event(), "ping_reply");
-        assert_eq!(j.str_of("seq").as_deref(), Some("1"));
-        assert_eq!(j.bool_of("udp_encap"), Some(true));
     }
 }
