@@ -63,6 +63,8 @@ fn peer(local: &str, remote: &str, local_net: u8, remote_net: u8) -> PeerConfig 
         force_udp_encapsulation: false,
         initial_contact: true,
         liveness_interval: None,
+        extra_children: Vec::new(),
+        ike_lifetime: Default::default(),
     }
 }
 

@@ -171,6 +171,8 @@ fn peer(
         force_udp_encapsulation: false,
         initial_contact: true,
         liveness_interval: Some(Duration::from_secs(30)),
+        extra_children: Vec::new(),
+        ike_lifetime: Default::default(),
     }
 }
 

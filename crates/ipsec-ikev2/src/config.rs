@@ -117,6 +117,41 @@ pub struct Lifetimes {
     pub soft_packets: Option<u64>,
     /// Packets until the SA must go.
     pub hard_packets: Option<u64>,
+    /// Up to this much, chosen at random for each Child SA, is taken off `soft_time`, so
+    /// that two peers with the same policy do not start their rekeys at the same moment
+    /// (RFC 7296 §2.8.1: rekeying requests SHOULD be jittered). `None` takes a tenth of
+    /// `soft_time`, or less if the gap to `hard_time` is smaller.
+    pub jitter: Option<Duration>,
+}
+
+impl Lifetimes {
+    /// The largest amount [`Lifetimes::jitter`] may take off `soft_time`.
+    pub fn max_jitter(&self) -> Duration {
+        let Some(soft) = self.soft_time else {
+            return Duration::ZERO;
+        };
+        let default = soft / 10;
+        let gap = self
+            .hard_time
+            .map_or(default, |hard| hard.saturating_sub(soft));
+        self.jitter.unwrap_or(default.min(gap)).min(soft)
+    }
+}
+
+/// When an IKE SA is rekeyed and when it must go (RFC 7296 §2.8: each end enforces its own
+/// lifetime policy; lifetimes are not negotiated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct IkeLifetime {
+    /// Time from establishment (or the last rekey) until we rekey the IKE SA; `None` never
+    /// rekeys it on our initiative.
+    pub rekey_time: Option<Duration>,
+    /// Up to this much, at random, is taken off `rekey_time` (RFC 7296 §2.8.1); `None`
+    /// takes a tenth of it.
+    pub jitter: Option<Duration>,
+    /// Time from establishment (or the last rekey) after which the IKE SA is deleted if no
+    /// rekey replaced it (RFC 7296 §2.8: an SA whose rekeying fails MUST be closed);
+    /// `None` keeps it.
+    pub hard_time: Option<Duration>,
 }
 
 /// What a Child SA of a peer looks like.
@@ -151,6 +186,11 @@ pub struct PeerConfig {
     pub ike_proposals: Vec<IkeProposal>,
     /// The Child SA set up with the IKE SA.
     pub child: ChildConfig,
+    /// Further Child SA configurations: as responder we accept a CREATE_CHILD_SA for a new
+    /// Child SA (RFC 7296 §1.3.1) whose proposals and selectors fit `child` or one of these.
+    pub extra_children: Vec<ChildConfig>,
+    /// When the IKE SA is rekeyed (RFC 7296 §1.3.2) and deleted.
+    pub ike_lifetime: IkeLifetime,
     /// The peer's NAT-T port, to which IKE moves when a NAT is detected (RFC 7296 §2.23).
     pub remote_nat_t_port: u16,
     /// Behave as if a NAT were present: move to the NAT-T port and encapsulate ESP in UDP
@@ -219,6 +259,12 @@ pub struct EndpointConfig {
     pub responder_peers: Vec<Arc<PeerConfig>>,
     /// Emit the keys of every IKE SA and Child SA in events, for a Wireshark key log.
     pub key_log: bool,
+    /// Child SAs one IKE SA may carry (SAs being replaced by a rekey not counted); a
+    /// CREATE_CHILD_SA beyond that is answered NO_ADDITIONAL_SAS (RFC 7296 §1.3).
+    pub max_child_sas: usize,
+    /// How long to wait before retrying an exchange the peer answered TEMPORARY_FAILURE
+    /// (RFC 7296 §2.25: not at once): a random delay between these two.
+    pub retry_delay: (Duration, Duration),
 }
 
 impl Default for EndpointConfig {
@@ -235,6 +281,8 @@ impl Default for EndpointConfig {
             responder_ike_proposals: Vec::new(),
             responder_peers: Vec::new(),
             key_log: false,
+            max_child_sas: 64,
+            retry_delay: (Duration::from_secs(6), Duration::from_secs(15)),
         }
     }
 }

@@ -11,7 +11,7 @@ use foldhash::fast::FixedState;
 use ipsec_crypto::SecureRandom;
 use ipsec_isakmp::{ExchangeType, HeaderView, Message, Notify, NotifyType, Payload};
 
-use crate::config::{EndpointConfig, PeerConfig};
+use crate::config::{ChildConfig, EndpointConfig, PeerConfig};
 use crate::cookie::CookieSecret;
 use crate::error::{CommandError, DropReason, Error};
 use crate::event::{Event, IkeSaHandle, Path, Transmit};
@@ -67,6 +67,9 @@ pub struct Endpoint {
     /// Half-open responder SAs by the peer's address and SPIi, to answer retransmitted
     /// IKE_SA_INIT requests: keyed by values the peer chooses, so seeded from `rng`.
     half_open: HashMap<(SocketAddr, u64), IkeSaHandle, foldhash::quality::FixedState>,
+    /// Each SA's SPIs in `by_spi`, to unindex the ones it no longer uses (a rekey changes
+    /// them, RFC 7296 §2.18).
+    spis_of: HashMap<IkeSaHandle, Vec<u64>, FixedState>,
     timers: BTreeSet<(Instant, IkeSaHandle)>,
     deadlines: HashMap<IkeSaHandle, Instant, FixedState>,
     child_spis: HashSet<u32, FixedState>,
@@ -102,6 +105,7 @@ impl Endpoint {
             half_open: HashMap::with_hasher(foldhash::quality::FixedState::with_seed(
                 u64::from_le_bytes(seed),
             )),
+            spis_of: HashMap::default(),
             timers: BTreeSet::new(),
             deadlines: HashMap::default(),
             child_spis: HashSet::default(),
@@ -165,9 +169,8 @@ impl Endpoint {
         self.next_handle += 1;
         let (mut ctx, _) = self.split(now);
         let sa = IkeSa::initiate(&mut ctx, handle, peer, path)?;
-        self.by_spi.insert(sa.our_spi(), handle);
         self.sas.insert(handle, sa);
-        self.reschedule(handle);
+        self.after(handle);
         Ok(handle)
     }
 
@@ -184,6 +187,35 @@ impl Endpoint {
         inbound_spi: u32,
     ) -> Result<(), CommandError> {
         self.with_sa(now, handle, |sa, ctx| sa.delete_child(ctx, inbound_spi))
+    }
+
+    /// Creates a further Child SA on the IKE SA `handle` (RFC 7296 §1.3.1); its
+    /// [`Event::ChildSaReady`] follows.
+    pub fn create_child_sa(
+        &mut self,
+        now: Instant,
+        handle: IkeSaHandle,
+        config: ChildConfig,
+    ) -> Result<(), CommandError> {
+        self.with_sa(now, handle, |sa, ctx| sa.create_child(ctx, config))
+    }
+
+    /// Rekeys the Child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.3.3): the new
+    /// SA's [`Event::ChildSaReady`] names the one it replaces, which is then deleted. A Child
+    /// SA already being rekeyed, replaced or deleted is left alone.
+    pub fn rekey_child_sa(
+        &mut self,
+        now: Instant,
+        handle: IkeSaHandle,
+        inbound_spi: u32,
+    ) -> Result<(), CommandError> {
+        self.with_sa(now, handle, |sa, ctx| sa.rekey_child(ctx, inbound_spi))
+    }
+
+    /// Rekeys the IKE SA `handle` (RFC 7296 §1.3.2); [`Event::IkeSaRekeyed`] follows. The
+    /// handle stays the same.
+    pub fn rekey_ike_sa(&mut self, now: Instant, handle: IkeSaHandle) -> Result<(), CommandError> {
+        self.with_sa(now, handle, |sa, ctx| sa.rekey(ctx))
     }
 
     /// Checks now that the peer of `handle` is alive (RFC 7296 §1.4).
@@ -251,15 +283,6 @@ impl Endpoint {
         let handle = *self.by_spi.get(&our_spi).ok_or(DropReason::UnknownSpi)?;
         let (mut ctx, sas) = self.split(now);
         let sa = sas.get_mut(&handle).ok_or(DropReason::UnknownSpi)?;
-        let peer_spi = if flags.initiator {
-            view.initiator_spi()
-        } else {
-            view.responder_spi()
-        };
-        let known_peer_spi = if flags.initiator { sa.spi_i } else { sa.spi_r };
-        if known_peer_spi != 0 && known_peer_spi != peer_spi {
-            return Err(DropReason::UnknownSpi);
-        }
         let result = sa.handle_message(&mut ctx, path, message);
         self.after(handle);
         result
@@ -308,11 +331,12 @@ impl Endpoint {
                 return Err(DropReason::Refused(NotifyType::Cookie));
             }
         }
-        let Some((number, algorithms)) = proposal::select_ike(
+        let Some((number, algorithms, _)) = proposal::select_ike(
             &self.config.responder_ike_proposals,
             sa,
             self.config.provider,
             Some(ke.group),
+            false,
         ) else {
             self.refuse_init(path, spi_i, NotifyType::NoProposalChosen, &[]);
             return Err(DropReason::Refused(NotifyType::NoProposalChosen));
@@ -336,10 +360,9 @@ impl Endpoint {
             }
             Err(other) => return Err(other),
         };
-        self.by_spi.insert(sa.our_spi(), handle);
         self.half_open.insert((path.remote, spi_i), handle);
         self.sas.insert(handle, sa);
-        self.reschedule(handle);
+        self.after(handle);
         Ok(())
     }
 
@@ -406,17 +429,28 @@ impl Endpoint {
         if !sa.is_half_open() && self.half_open.get(&key) == Some(&handle) {
             self.half_open.remove(&key);
         }
-        if sa.is_closed() {
-            let spi = sa.our_spi();
-            self.by_spi.remove(&spi);
+        let spis = if sa.is_closed() {
+            Vec::new()
+        } else {
+            sa.our_spis()
+        };
+        let closed = sa.is_closed();
+        for stale in self.spis_of.remove(&handle).unwrap_or_default() {
+            if !spis.contains(&stale) && self.by_spi.get(&stale) == Some(&handle) {
+                self.by_spi.remove(&stale);
+            }
+        }
+        for spi in &spis {
+            self.by_spi.entry(*spi).or_insert(handle);
+        }
+        if closed {
             self.sas.remove(&handle);
             if let Some(old) = self.deadlines.remove(&handle) {
                 self.timers.remove(&(old, handle));
             }
             return;
         }
-        // The responder's SPI index is set once; the initiator's SPI never changes.
-        self.by_spi.entry(sa.our_spi()).or_insert(handle);
+        self.spis_of.insert(handle, spis);
         self.reschedule(handle);
     }
 

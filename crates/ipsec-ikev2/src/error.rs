@@ -31,10 +31,6 @@ pub enum CommandError {
     /// The IKE SA is not established yet, or already going.
     #[error("the IKE SA is not established")]
     NotEstablished,
-    /// Another request of this IKE SA is still waiting for its response (RFC 7296 §2.3: one
-    /// at a time); try again after it.
-    #[error("a request is already outstanding")]
-    Busy,
     /// The peer configuration cannot be used: no proposal, or an algorithm the provider
     /// does not implement.
     #[error("unusable configuration: {0}")]

@@ -96,6 +96,13 @@ pub struct ChildSaReady {
     pub lifetimes: Lifetimes,
     /// Whether we may add TFC padding: the peer did not send ESP_TFC_PADDING_NOT_SUPPORTED.
     pub tfc_padding: bool,
+    /// The inbound SPI of the Child SA this one replaces (a rekey, RFC 7296 §1.3.3), if any.
+    pub rekeyed: Option<u32>,
+    /// Whether to send on it now. A rekey's responder installs the new SA but keeps sending
+    /// on the old one until an authentic packet arrives on the new one or the
+    /// [`Event::ChildSaActive`] event says so (RFC 7296 §2.8: make-before-break); the
+    /// redundant SA of a simultaneous rekey never becomes active (§2.8.1).
+    pub active: bool,
 }
 
 /// Why an IKE SA ended.
@@ -121,6 +128,11 @@ pub enum CloseReason {
     EstablishmentTimeout,
     /// Requests went unanswered through every retransmission (RFC 7296 §2.4).
     DeadPeer,
+    /// Its hard lifetime passed and no rekey had replaced it (RFC 7296 §2.8).
+    LifetimeExpired,
+    /// The peer kept answering TEMPORARY_FAILURE for minutes: the two sides' state is out
+    /// of sync (RFC 7296 §2.25).
+    OutOfSync,
 }
 
 /// What happened, for the caller to act on (install SAs, log, count).
@@ -146,13 +158,24 @@ pub enum Event {
     },
     /// A Child SA is ready to install.
     ChildSaReady(Box<ChildSaReady>),
-    /// The Child SA that came with IKE_AUTH was refused; the IKE SA stays up (RFC 7296
-    /// §2.21.3).
+    /// A Child SA could not be created (in IKE_AUTH or CREATE_CHILD_SA) or rekeyed; the
+    /// IKE SA stays up (RFC 7296 §2.21.3), and an SA whose rekey failed stays until its
+    /// hard lifetime.
     ChildSaFailed {
         /// The IKE SA.
         handle: IkeSaHandle,
         /// The notification that said why (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...).
         reason: NotifyType,
+        /// The inbound SPI of the Child SA whose rekey failed; `None` for a new Child SA.
+        rekeying: Option<u32>,
+    },
+    /// Send on this Child SA from now on: it replaced the one named in its
+    /// [`ChildSaReady::rekeyed`], whose delete has arrived (RFC 7296 §2.8).
+    ChildSaActive {
+        /// The IKE SA.
+        handle: IkeSaHandle,
+        /// Its inbound SPI.
+        inbound_spi: u32,
     },
     /// A Child SA was deleted; remove it from the data plane.
     ChildSaDeleted {
@@ -162,6 +185,26 @@ pub enum Event {
         inbound_spi: u32,
         /// Its outbound SPI.
         outbound_spi: u32,
+        /// It had been replaced by a rekey: packets the peer sent on it before switching may
+        /// still arrive, so its inbound SA may linger a moment (RFC 7296 §2.8.1 asks to
+        /// accept packets on both while both exist).
+        rekeyed: bool,
+    },
+    /// The IKE SA was rekeyed (RFC 7296 §1.3.2, §2.18): new SPIs and keys, the same handle;
+    /// its Child SAs carry on unchanged.
+    IkeSaRekeyed {
+        /// Which.
+        handle: IkeSaHandle,
+        /// Whether we initiated the surviving rekey (and are its new original initiator).
+        initiator: bool,
+        /// The new SPIi.
+        spi_i: u64,
+        /// The new SPIr.
+        spi_r: u64,
+        /// The negotiated algorithms.
+        algorithms: IkeAlgorithms,
+        /// Its keys, if the key log is on.
+        keys: Option<Box<IkeKeyLog>>,
     },
     /// An IKE SA ended, with its Child SAs (each reported by `ChildSaDeleted` first).
     IkeSaClosed {

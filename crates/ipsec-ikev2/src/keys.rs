@@ -63,6 +63,38 @@ pub fn derive_ike_keys(
     expand(prf, lengths, skeyseed, ni, nr, spi_i, spi_r)
 }
 
+/// SKEYSEED of a rekeyed IKE SA: `prf(SK_d (old), g^ir (new) | Ni | Nr)` with the old IKE
+/// SA's PRF (RFC 7296 §2.18), the nonces of the rekeying exchange.
+pub fn rekey_skeyseed(
+    old_prf: &dyn Prf,
+    old_sk_d: &[u8],
+    shared: &[u8],
+    ni: &[u8],
+    nr: &[u8],
+) -> Result<SecretBytes, CryptoError> {
+    let mut out = SecretBytes::zeroed(old_prf.spec().output_len);
+    old_prf.compute(old_sk_d, &[shared, ni, nr], out.expose_mut())?;
+    Ok(out)
+}
+
+/// The keys of a rekeyed IKE SA (RFC 7296 §2.18): SKEYSEED from the old SK_d and PRF,
+/// expanded with the new PRF over the rekeying exchange's nonces and the new SPIs.
+#[allow(clippy::too_many_arguments)]
+pub fn derive_rekeyed_ike_keys(
+    old_prf: &dyn Prf,
+    old_sk_d: &[u8],
+    new_prf: &dyn Prf,
+    lengths: KeyLengths,
+    ni: &[u8],
+    nr: &[u8],
+    shared: &[u8],
+    spi_i: u64,
+    spi_r: u64,
+) -> Result<IkeKeys, CryptoError> {
+    let skeyseed = rekey_skeyseed(old_prf, old_sk_d, shared, ni, nr)?;
+    expand(new_prf, lengths, skeyseed, ni, nr, spi_i, spi_r)
+}
+
 /// Splits `prf+(SKEYSEED, Ni | Nr | SPIi | SPIr)` into the seven keys.
 pub(crate) fn expand(
     prf: &dyn Prf,

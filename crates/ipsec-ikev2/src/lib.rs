@@ -17,8 +17,12 @@
 //! (§3.14); IKE_AUTH with pre-shared keys (§2.15) and the first Child SA with narrowing
 //! (§2.9), transport mode (§1.3.1) and Child SA keys (§2.17); message IDs, retransmission
 //! and the response cache (§2.1 – §2.3); NAT-T with keepalives (RFC 3948); INFORMATIONAL
-//! deletes and liveness checks (§1.4). Each [`Event::ChildSaReady`] carries what the data
-//! plane needs to install the Child SA.
+//! deletes and liveness checks (§1.4). CREATE_CHILD_SA (§1.3) creates further Child SAs,
+//! rekeys Child SAs with or without PFS and rekeys the IKE SA (§2.8, §2.18), settling
+//! simultaneous rekeys by the lowest nonce (§2.8.1, §2.8.2) and the other collisions as §2.25
+//! says; soft lifetimes start rekeys, jittered, and hard ones delete. Each
+//! [`Event::ChildSaReady`] carries what the data plane needs to install the Child SA, and
+//! says whether to send on it yet (make-before-break, §2.8).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -38,13 +42,16 @@ mod ts;
 
 pub use auth::psk_auth;
 pub use config::{
-    ChildConfig, ChildProposal, Encryption, EndpointConfig, IkeProposal, Lifetimes, Mode,
-    PeerConfig, RetransmitConfig,
+    ChildConfig, ChildProposal, Encryption, EndpointConfig, IkeLifetime, IkeProposal, Lifetimes,
+    Mode, PeerConfig, RetransmitConfig,
 };
 pub use endpoint::{Endpoint, Stats};
 pub use error::{CommandError, DropReason, Error};
 pub use event::{ChildSaReady, CloseReason, Event, IkeKeyLog, IkeSaHandle, Path, Transmit};
-pub use keys::{IkeKeys, KeyLengths, child_keymat, derive_ike_keys, skeyseed};
+pub use keys::{
+    IkeKeys, KeyLengths, child_keymat, derive_ike_keys, derive_rekeyed_ike_keys, rekey_skeyseed,
+    skeyseed,
+};
 pub use nat::{NatState, nat_detection_hash};
 pub use proposal::{ChildAlgorithms, IkeAlgorithms};
 pub use sk::{SkError, open_sk};

@@ -209,18 +209,24 @@ fn choose_integrity(
 /// the offer, `ke_group`, is preferred where both sides allow it, so that no retry is needed
 /// (RFC 7296 §1.2). Returns the offer's number and the algorithms, or `None` for
 /// NO_PROPOSAL_CHOSEN.
+/// In IKE_SA_INIT the proposals carry no SPI; when rekeying (`rekey`) each carries the
+/// initiator's new 8-byte SPI (RFC 7296 §1.3.2, §3.3.1), returned with the choice.
 pub(crate) fn select_ike(
     ours: &[IkeProposal],
     offered: &SecurityAssociation,
     provider: &CryptoProvider,
     ke_group: Option<DhGroup>,
-) -> Option<(u8, IkeAlgorithms)> {
+    rekey: bool,
+) -> Option<(u8, IkeAlgorithms, Spi)> {
     for mine in ours {
-        for theirs in offered
-            .proposals
-            .iter()
-            .filter(|p| p.protocol == ProtocolId::Ike && p.spi == Spi::None)
-        {
+        for theirs in offered.proposals.iter().filter(|p| {
+            p.protocol == ProtocolId::Ike
+                && match p.spi {
+                    Spi::None => !rekey,
+                    Spi::Ike(spi) => rekey && spi != 0,
+                    Spi::Ipsec(_) => false,
+                }
+        }) {
             let encryptions = offered_encryptions(theirs);
             let integrities = offered_of(theirs, integ_of);
             let prfs = offered_of(theirs, |id| match id {
@@ -250,6 +256,7 @@ pub(crate) fn select_ike(
                         prf,
                         dh,
                     },
+                    theirs.spi,
                 ));
             }
         }
@@ -314,6 +321,85 @@ pub(crate) fn select_child(
         }
     }
     None
+}
+
+/// The responder's answer to the SA and KE payloads of a CREATE_CHILD_SA for a Child SA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChildChoice {
+    /// The offer's number, the algorithms and the initiator's inbound SPI.
+    Chosen(u8, ChildAlgorithms, u32),
+    /// The chosen proposal needs this group and the KE payload had another (or none):
+    /// INVALID_KE_PAYLOAD (RFC 7296 §1.3).
+    InvalidKe(DhGroup),
+    /// NO_PROPOSAL_CHOSEN.
+    Nothing,
+}
+
+/// The responder's choice in a CREATE_CHILD_SA for a Child SA (RFC 7296 §1.3): as
+/// [`select_child`], but with the PFS group negotiated too. A proposal of ours with groups
+/// needs one the offer lists (the KE payload's group preferred); one without takes an offer
+/// that allows none. A chosen group other than the KE payload's is INVALID_KE_PAYLOAD; a KE
+/// payload with a proposal that has no group is ignored.
+pub(crate) fn select_child_create(
+    ours: &[ChildProposal],
+    offered: &SecurityAssociation,
+    provider: &CryptoProvider,
+    ke_group: Option<DhGroup>,
+) -> ChildChoice {
+    for mine in ours {
+        for theirs in offered
+            .proposals
+            .iter()
+            .filter(|p| p.protocol == ProtocolId::Esp)
+        {
+            if !matches!(theirs.spi, Spi::Ipsec(_)) {
+                continue;
+            }
+            let groups: Vec<DhGroup> = offered_of(theirs, dh_of)
+                .into_iter()
+                .filter(|g| *g != DhGroup::None)
+                .collect();
+            let allows_none =
+                groups.is_empty() || offered_of(theirs, dh_of).contains(&DhGroup::None);
+            let dh = if mine.dh.is_empty() {
+                if !allows_none {
+                    continue;
+                }
+                None
+            } else {
+                let usable = |g: &DhGroup| {
+                    mine.dh.contains(g)
+                        && groups.contains(g)
+                        && provider.key_exchange(g.value()).is_some()
+                };
+                match ke_group
+                    .filter(usable)
+                    .or_else(|| mine.dh.iter().copied().find(usable))
+                {
+                    Some(group) => Some(group),
+                    None => continue,
+                }
+            };
+            let Some((number, mut algorithms, spi)) = select_child(
+                core::slice::from_ref(mine),
+                &SecurityAssociation {
+                    proposals: vec![theirs.clone()],
+                },
+                provider,
+                None,
+            ) else {
+                continue;
+            };
+            algorithms.dh = dh;
+            if let Some(group) = dh
+                && ke_group != Some(group)
+            {
+                return ChildChoice::InvalidKe(group);
+            }
+            return ChildChoice::Chosen(number, algorithms, spi);
+        }
+    }
+    ChildChoice::Nothing
 }
 
 fn esp_supported(

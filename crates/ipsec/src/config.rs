@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ipsec_crypto::{CryptoProvider, RUST_CRYPTO, SecretBytes};
-use ipsec_ikev2::{ChildConfig, ChildProposal, IkeProposal, Lifetimes, Mode, PeerConfig};
+use ipsec_ikev2::{
+    ChildConfig, ChildProposal, IkeLifetime, IkeProposal, Lifetimes, Mode, PeerConfig,
+};
 use ipsec_isakmp::{AddressRange, Identification, TrafficSelector};
 
 use crate::keylog::KeyLog;
@@ -172,6 +174,8 @@ pub struct Connection {
     pub mode: Mode,
     /// Child SA lifetimes.
     pub lifetimes: Lifetimes,
+    /// When the IKE SA is rekeyed and when it must go (RFC 7296 §2.8); none by default.
+    pub ike_lifetime: IkeLifetime,
     /// Liveness check interval (RFC 7296 §1.4).
     pub liveness_interval: Option<Duration>,
     /// Encapsulate ESP in UDP even without a NAT.
@@ -218,6 +222,7 @@ impl Connection {
                 .collect::<Result<_, _>>()?,
             mode: Mode::Tunnel,
             lifetimes: Lifetimes::default(),
+            ike_lifetime: IkeLifetime::default(),
             liveness_interval: None,
             force_udp_encapsulation: false,
             start_on_demand: true,
@@ -243,6 +248,8 @@ impl Connection {
             force_udp_encapsulation: self.force_udp_encapsulation,
             initial_contact: true,
             liveness_interval: self.liveness_interval,
+            extra_children: Vec::new(),
+            ike_lifetime: self.ike_lifetime,
         }
     }
 }

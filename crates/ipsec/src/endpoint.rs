@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ipsec_crypto::{SecretBytes, SecureRandom};
@@ -13,7 +13,7 @@ use ipsec_isakmp::{TrafficSelector, Udp4500Datagram, classify_udp4500};
 use ipsec_replay::ReplayWindow;
 use ipsec_sad::{
     Action, AddrRange, Decision, Flow, LifetimeTemplate, LimitsTemplate, OutboundHandle,
-    OuterAddresses, PortRange, SaConfig, SaTemplate, Sad, SadEvent, Selector, Spd, SpdEntry,
+    OuterAddresses, PortRange, SaConfig, SaId, SaTemplate, Sad, SadEvent, Selector, Spd, SpdEntry,
     SpdEntryId,
 };
 
@@ -32,6 +32,11 @@ struct ConnectionState {
     ike: Option<IkeSaHandle>,
 }
 
+/// How long the inbound SA of a rekeyed Child SA stays after its Delete, for the packets
+/// the peer sent on it before switching (RFC 7296 §2.8.1 asks to accept packets on both SAs
+/// while both exist; strongSwan keeps it as long).
+const REKEYED_INBOUND_LINGER: Duration = Duration::from_secs(5);
+
 /// An installed Child SA, as the facade tracks it.
 struct Child {
     ike: IkeSaHandle,
@@ -39,6 +44,12 @@ struct Child {
     path: Path,
     udp_encapsulation: bool,
     mode: Mode,
+    /// Its connection's index.
+    connection: Option<usize>,
+    /// Installed but not yet sent on: the replacement of a rekey the peer started, which
+    /// takes over on the peer's first packet on it or its Delete of the old SA (RFC 7296
+    /// §2.8).
+    pending: bool,
 }
 
 /// An IPsec endpoint: IKEv2 (RFC 7296) negotiates the Child SAs, the SAD and SPD (RFC 4301)
@@ -58,6 +69,8 @@ pub struct Endpoint {
     ike_connection: HashMap<IkeSaHandle, usize>,
     children: HashMap<u32, Child>,
     by_outbound: HashMap<OutboundHandle, u32>,
+    /// Inbound SAs of rekeyed Child SAs, kept until these instants.
+    lingering: Vec<(Instant, u32)>,
     outputs: VecDeque<Output>,
     events: VecDeque<Event>,
 }
@@ -210,6 +223,7 @@ impl Endpoint {
             ike_connection: HashMap::new(),
             children: HashMap::new(),
             by_outbound: HashMap::new(),
+            lingering: Vec::new(),
             outputs: VecDeque::new(),
             events: VecDeque::new(),
         })
@@ -329,6 +343,11 @@ impl Endpoint {
             .sad
             .open_with_outer(now, outer, &mut buf)
             .map_err(Dropped::Esp)?;
+        let spi = opened.spi;
+        if self.children.get(&spi).is_some_and(|c| c.pending) {
+            // RFC 7296 §2.8: an authentic packet on the new SA shows the peer sends on it.
+            self.activate(spi);
+        }
         if opened.is_dummy() {
             return Ok(());
         }
@@ -440,15 +459,25 @@ impl Endpoint {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.ike.handle_timeout(now);
         self.sad.handle_timeout(now);
+        let (due, later): (Vec<_>, Vec<_>) =
+            self.lingering.drain(..).partition(|(at, _)| *at <= now);
+        self.lingering = later;
+        for (_, spi) in due {
+            self.sad.remove_inbound(spi);
+        }
         self.pump(now);
     }
 
     /// When to call [`Endpoint::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.ike.poll_timeout(), self.sad.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.ike.poll_timeout(),
+            self.sad.poll_timeout(),
+            self.lingering.iter().map(|(at, _)| *at).min(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next datagram to send or packet to deliver; call until `None`.
@@ -473,16 +502,54 @@ impl Endpoint {
         while let Some(event) = self.ike.poll_event() {
             self.on_ike_event(now, event);
         }
+        let mut lifetime_events = false;
         while let Some(event) = self.sad.poll_event() {
             match event {
                 SadEvent::RekeyNeeded { sa, limit } => {
+                    // RFC 4301 §4.4.2.1: a soft limit starts the replacement.
+                    if let Some((ike, inbound)) = self.child_of(sa) {
+                        let _ = self.ike.rekey_child_sa(now, ike, inbound);
+                        lifetime_events = true;
+                    }
                     self.events.push_back(Event::RekeyNeeded { sa, limit });
                 }
                 SadEvent::Expired { sa, limit } => {
+                    // A hard limit ends the Child SA (RFC 7296 §2.8).
+                    if let Some((ike, inbound)) = self.child_of(sa) {
+                        let _ = self.ike.delete_child_sa(now, ike, inbound);
+                        lifetime_events = true;
+                    }
                     self.events.push_back(Event::Expired { sa, limit });
                 }
                 _ => {}
             }
+        }
+        if lifetime_events {
+            self.pump(now);
+        }
+    }
+
+    /// The IKE SA and inbound SPI of the Child SA an SAD entry belongs to.
+    fn child_of(&self, sa: SaId) -> Option<(IkeSaHandle, u32)> {
+        let inbound = match sa {
+            SaId::Inbound { spi } => spi,
+            SaId::Outbound { handle, .. } => *self.by_outbound.get(&handle)?,
+        };
+        self.children.get(&inbound).map(|c| (c.ike, inbound))
+    }
+
+    /// Sends on the Child SA with inbound SPI `spi` from now on (RFC 7296 §2.8).
+    fn activate(&mut self, spi: u32) {
+        let Some(child) = self.children.get_mut(&spi) else {
+            return;
+        };
+        if !child.pending {
+            return;
+        }
+        child.pending = false;
+        let outbound = child.outbound;
+        if let Some(state) = child.connection.and_then(|i| self.connections.get(i)) {
+            let _ = self.spd.set_sa(state.spd_entry, Some(outbound));
         }
     }
 
@@ -532,18 +599,47 @@ impl Endpoint {
                 });
             }
             ipsec_ikev2::Event::ChildSaReady(ready) => self.install(now, *ready),
-            ipsec_ikev2::Event::ChildSaFailed { handle, reason } => {
+            ipsec_ikev2::Event::ChildSaActive { inbound_spi, .. } => self.activate(inbound_spi),
+            ipsec_ikev2::Event::ChildSaFailed {
+                handle,
+                reason,
+                rekeying,
+            } => {
                 self.events.push_back(Event::ChildSaFailed {
                     connection: self.connection_name(handle),
                     ike_sa: handle,
                     reason,
+                    rekeying,
                 });
             }
             ipsec_ikev2::Event::ChildSaDeleted {
                 handle,
                 inbound_spi,
                 outbound_spi,
-            } => self.remove_child(handle, inbound_spi, outbound_spi),
+                rekeyed,
+            } => {
+                let linger = rekeyed.then(|| now + REKEYED_INBOUND_LINGER);
+                self.remove_child(handle, inbound_spi, outbound_spi, linger);
+            }
+            ipsec_ikev2::Event::IkeSaRekeyed {
+                handle,
+                spi_i,
+                spi_r,
+                algorithms,
+                keys,
+                ..
+            } => {
+                if let (Some(log), Some(keys)) = (&self.config.key_log, &keys) {
+                    log.log_ike_sa(keys);
+                }
+                self.events.push_back(Event::IkeSaRekeyed {
+                    connection: self.connection_name(handle),
+                    handle,
+                    spi_i,
+                    spi_r,
+                    algorithms,
+                });
+            }
             ipsec_ikev2::Event::IkeSaClosed { handle, reason } => self.closed(handle, reason),
             _ => {}
         }
@@ -567,6 +663,7 @@ impl Endpoint {
                     udp_encapsulation: ready.udp_encapsulation,
                     local_ts: ready.local_ts,
                     remote_ts: ready.remote_ts,
+                    rekeyed: ready.rekeyed,
                 });
             }
             Err(problem) => self.events.push_back(Event::InstallFailed {
@@ -634,7 +731,9 @@ impl Endpoint {
                 return Err("outbound SA refused");
             }
         };
-        if let Some(state) = self.connections.get(connection) {
+        if ready.active
+            && let Some(state) = self.connections.get(connection)
+        {
             let _ = self.spd.set_sa(state.spd_entry, Some(handle));
         }
         self.by_outbound.insert(handle, ready.inbound_spi);
@@ -646,6 +745,8 @@ impl Endpoint {
                 path: ready.path,
                 udp_encapsulation: ready.udp_encapsulation,
                 mode: ready.mode,
+                connection: self.connections.get(connection).map(|_| connection),
+                pending: !ready.active,
             },
         );
         if let Some(log) = &self.config.key_log {
@@ -687,9 +788,22 @@ impl Endpoint {
         }
     }
 
-    fn remove_child(&mut self, ike: IkeSaHandle, inbound_spi: u32, outbound_spi: u32) {
+    /// Removes a Child SA: its outbound SA at once, its inbound SA at once or, for a rekeyed
+    /// one, at `linger`.
+    fn remove_child(
+        &mut self,
+        ike: IkeSaHandle,
+        inbound_spi: u32,
+        outbound_spi: u32,
+        linger: Option<Instant>,
+    ) {
         if let Some(child) = self.children.remove(&inbound_spi) {
-            self.sad.remove_inbound(inbound_spi);
+            match linger {
+                Some(at) => self.lingering.push((at, inbound_spi)),
+                None => {
+                    self.sad.remove_inbound(inbound_spi);
+                }
+            }
             self.sad.remove_outbound(child.outbound);
             self.spd.detach_sa(child.outbound);
             self.by_outbound.remove(&child.outbound);
@@ -710,7 +824,7 @@ impl Endpoint {
             .filter_map(|(spi, c)| self.sad.outbound(c.outbound).map(|e| (*spi, e.spi())))
             .collect();
         for (inbound, outbound) in stale {
-            self.remove_child(handle, inbound, outbound);
+            self.remove_child(handle, inbound, outbound, None);
         }
         let connection = self.connection_name(handle);
         if let Some(index) = self.ike_connection.remove(&handle)

@@ -94,7 +94,10 @@ pub enum Event {
         /// Where its datagrams go.
         path: Path,
     },
-    /// A Child SA is installed in the SAD and carries traffic.
+    /// A Child SA is installed in the SAD. A new one carries traffic at once; a rekey's
+    /// replacement for `rekeyed` takes over as RFC 7296 §2.8 says (at once when we rekeyed,
+    /// when the peer's first packet on it or its Delete of the old SA arrives when the peer
+    /// did).
     ChildSaInstalled {
         /// Its connection.
         connection: String,
@@ -114,8 +117,10 @@ pub enum Event {
         local_ts: Vec<TrafficSelector>,
         /// The peer's side's selectors.
         remote_ts: Vec<TrafficSelector>,
+        /// The inbound SPI of the Child SA this one rekeys (RFC 7296 §1.3.3), if any.
+        rekeyed: Option<u32>,
     },
-    /// The peer refused the Child SA; the IKE SA stays.
+    /// The peer refused a Child SA or its rekey; the IKE SA stays.
     ChildSaFailed {
         /// Its connection.
         connection: String,
@@ -123,6 +128,23 @@ pub enum Event {
         ike_sa: IkeSaHandle,
         /// The peer's notification.
         reason: NotifyType,
+        /// The inbound SPI of the Child SA whose rekey failed (it carries on until its hard
+        /// lifetime); `None` for a new Child SA.
+        rekeying: Option<u32>,
+    },
+    /// An IKE SA was rekeyed (RFC 7296 §1.3.2): same handle, new SPIs and keys; its Child
+    /// SAs carry on.
+    IkeSaRekeyed {
+        /// Its connection.
+        connection: String,
+        /// The IKE SA.
+        handle: IkeSaHandle,
+        /// The new SPIi.
+        spi_i: u64,
+        /// The new SPIr.
+        spi_r: u64,
+        /// The algorithms.
+        algorithms: IkeAlgorithms,
     },
     /// A negotiated Child SA could not be installed.
     InstallFailed {
@@ -151,14 +173,16 @@ pub enum Event {
         /// Why.
         reason: CloseReason,
     },
-    /// An SA crossed a soft lifetime limit: it should be rekeyed (RFC 4301 §4.4.2.1).
+    /// An SA crossed a soft lifetime limit (RFC 4301 §4.4.2.1); its Child SA is being
+    /// rekeyed.
     RekeyNeeded {
         /// The SA.
         sa: SaId,
         /// Which limit.
         limit: LimitKind,
     },
-    /// An SA crossed a hard lifetime limit and no longer carries traffic.
+    /// An SA crossed a hard lifetime limit and no longer carries traffic; its Child SA is
+    /// being deleted.
     Expired {
         /// The SA.
         sa: SaId,

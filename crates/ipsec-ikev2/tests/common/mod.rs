@@ -84,6 +84,8 @@ pub fn peer(local: &str, remote: &str, psk: &str) -> PeerConfig {
         force_udp_encapsulation: false,
         initial_contact: true,
         liveness_interval: None,
+        extra_children: Vec::new(),
+        ike_lifetime: Default::default(),
     }
 }
 
@@ -373,5 +375,111 @@ impl Pair {
             Event::IkeSaClosed { reason, .. } => Some(*reason),
             _ => None,
         })
+    }
+}
+
+/// One side's Child SAs as its events tell them: created by `ChildSaReady`, activated by
+/// `active` or `ChildSaActive`, ended by `ChildSaDeleted`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Ledger {
+    /// Inbound SPI -> (outbound SPI, sends on it, inbound keymat, outbound keymat).
+    pub children: std::collections::BTreeMap<u32, (u32, bool, Vec<u8>, Vec<u8>)>,
+    /// Every Child SA ever made, by inbound SPI.
+    pub created: u64,
+    /// The IKE SA's SPIs after the last rekey.
+    pub ike_spis: Option<(u64, u64)>,
+    pub ike_rekeys: u64,
+}
+
+impl Ledger {
+    pub fn of(events: &[Event]) -> Self {
+        let mut ledger = Self::default();
+        for event in events {
+            match event {
+                Event::ChildSaReady(c) => {
+                    ledger.created += 1;
+                    ledger.children.insert(
+                        c.inbound_spi,
+                        (
+                            c.outbound_spi,
+                            c.active,
+                            c.inbound_keymat.expose().to_vec(),
+                            c.outbound_keymat.expose().to_vec(),
+                        ),
+                    );
+                }
+                Event::ChildSaActive { inbound_spi, .. } => {
+                    if let Some(child) = ledger.children.get_mut(inbound_spi) {
+                        child.1 = true;
+                    }
+                }
+                Event::ChildSaDeleted { inbound_spi, .. } => {
+                    ledger.children.remove(inbound_spi);
+                }
+                Event::IkeSaEstablished {
+                    keys: Some(keys), ..
+                } => ledger.ike_spis = Some((keys.spi_i, keys.spi_r)),
+                Event::IkeSaRekeyed { spi_i, spi_r, .. } => {
+                    ledger.ike_spis = Some((*spi_i, *spi_r));
+                    ledger.ike_rekeys += 1;
+                }
+                _ => {}
+            }
+        }
+        ledger
+    }
+
+    /// The SA pairs, as (our inbound, our outbound).
+    pub fn pairs(&self) -> std::collections::BTreeSet<(u32, u32)> {
+        self.children.iter().map(|(i, c)| (*i, c.0)).collect()
+    }
+}
+
+impl Pair {
+    pub fn ledger(&self, side: Side) -> Ledger {
+        Ledger::of(self.events(side))
+    }
+
+    /// At a quiet point both sides hold the same Child SAs (each one's inbound the other's
+    /// outbound, with the same keys), send on all of them, and agree on the IKE SA's SPIs.
+    pub fn assert_agree(&self, context: &str) {
+        let (a, b) = (self.ledger(Side::A), self.ledger(Side::B));
+        let mirrored: std::collections::BTreeSet<(u32, u32)> =
+            b.pairs().into_iter().map(|(i, o)| (o, i)).collect();
+        assert_eq!(a.pairs(), mirrored, "{context}: Child SAs differ");
+        for (inbound, (outbound, active, in_key, out_key)) in &a.children {
+            let theirs = &b.children[outbound];
+            assert_eq!(theirs.0, *inbound, "{context}");
+            assert_eq!(in_key, &theirs.3, "{context}: keys of {inbound:08x}");
+            assert_eq!(out_key, &theirs.2, "{context}: keys of {outbound:08x}");
+            assert!(*active, "{context}: A does not send on {inbound:08x}");
+            assert!(theirs.1, "{context}: B does not send on {outbound:08x}");
+        }
+        assert_eq!(a.ike_spis, b.ike_spis, "{context}: IKE SA SPIs differ");
+    }
+}
+
+impl Pair {
+    /// The handle of the IKE SA on `side`.
+    pub fn handle(&self, side: Side) -> ipsec_ikev2::IkeSaHandle {
+        self.events(side)
+            .iter()
+            .find_map(|e| match e {
+                Event::IkeSaEstablished { handle, .. } => Some(*handle),
+                _ => None,
+            })
+            .expect("an established IKE SA")
+    }
+
+    pub fn endpoint(&mut self, side: Side) -> &mut Endpoint {
+        match side {
+            Side::A => &mut self.a,
+            Side::B => &mut self.b,
+        }
+    }
+
+    /// The inbound SPIs of `side`'s Child SAs.
+    pub fn child_spis(&self, side: Side) -> Vec<u32> {
+        self.ledger(side).children.keys().copied().collect()
     }
 }

@@ -1,0 +1,610 @@
+//! Establishing an IKE SA: IKE_SA_INIT (RFC 7296 §1.2) with COOKIE (§2.6) and
+//! INVALID_KE_PAYLOAD retries, NAT detection (§2.23), and IKE_AUTH with pre-shared keys
+//! (§2.15), on both sides.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ipsec_crypto::{SecretBytes, constant_time_eq};
+use ipsec_isakmp::{
+    AuthMethod, DhGroup, ExchangeType, Identification, KeyExchange, Message, Nonce, Notify,
+    NotifyType, Payload, Spi,
+};
+
+use super::window::RequestKind;
+use super::{
+    AuthSent, Ctx, IkeSa, InitSent, Secured, State, id_body, nonzero_spi, plain, secure_with,
+    start_ke,
+};
+use crate::auth::psk_auth;
+use crate::config::PeerConfig;
+use crate::error::{DropReason, Error};
+use crate::event::{CloseReason, Event, IkeSaHandle, Path, Transmit};
+use crate::keys::derive_ike_keys;
+use crate::message::Payloads;
+use crate::nat::{NatState, nat_detection_hash};
+use crate::proposal::{self, IkeAlgorithms};
+use crate::sk::IkeSuite;
+
+/// IKE_SA_INIT retries after COOKIE or INVALID_KE_PAYLOAD before giving up.
+const MAX_INIT_RETRIES: u32 = 5;
+
+/// The hash algorithms announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4): SHA2-256, -384,
+/// -512.
+const SIGNATURE_HASHES: [u8; 6] = [0, 2, 0, 3, 0, 4];
+
+impl IkeSa {
+    // ---------------------------------------------------------------- initiator
+
+    /// Starts an IKE SA as initiator: the IKE_SA_INIT request (RFC 7296 §1.2).
+    pub(crate) fn initiate(
+        ctx: &mut Ctx<'_>,
+        handle: IkeSaHandle,
+        peer: Arc<PeerConfig>,
+        path: Path,
+    ) -> Result<Self, Error> {
+        let group = peer
+            .ike_proposals
+            .first()
+            .and_then(|p| p.dh.first())
+            .copied()
+            .ok_or(Error::Internal("no DH group"))?;
+        let mut sa = Self::base(handle, true, path, ctx.now);
+        sa.spi_i = nonzero_spi(ctx)?;
+        sa.peer = Some(peer);
+        sa.expires = Some(ctx.now + ctx.config.establish_timeout);
+        let ke = start_ke(ctx, group)?;
+        let nonce = ctx.nonce()?;
+        sa.state = State::InitSent(Box::new(InitSent {
+            ke,
+            nonce,
+            cookie: None,
+            retries: 0,
+            request: Bytes::new(),
+        }));
+        sa.send_init_request(ctx)?;
+        Ok(sa)
+    }
+
+    fn send_init_request(&mut self, ctx: &mut Ctx<'_>) -> Result<(), Error> {
+        let peer = self.peer.clone().ok_or(Error::Internal("no peer"))?;
+        let State::InitSent(init) = &self.state else {
+            return Err(Error::Internal("not in InitSent"));
+        };
+        let mut payloads = Vec::new();
+        if let Some(cookie) = &init.cookie {
+            payloads.push(Payload::Notify(Notify::new(NotifyType::Cookie, cookie)));
+        }
+        payloads.push(Payload::SecurityAssociation(proposal::ike_sa_payload(
+            &peer.ike_proposals,
+            Spi::None,
+        )));
+        payloads.push(Payload::KeyExchange(KeyExchange {
+            group: DhGroup::from(init.ke.group()),
+            data: init.ke.public_value().to_vec(),
+        }));
+        payloads.push(Payload::Nonce(Nonce {
+            data: init.nonce.clone(),
+        }));
+        let source = if peer.force_udp_encapsulation {
+            // A hash no address gives: the peer then sees a NAT and encapsulates.
+            ctx.random::<20>()?
+        } else {
+            nat_detection_hash(self.spi_i, 0, self.path.local)
+        };
+        payloads.push(Payload::Notify(Notify::new(
+            NotifyType::NatDetectionSourceIp,
+            &source,
+        )));
+        payloads.push(Payload::Notify(Notify::new(
+            NotifyType::NatDetectionDestinationIp,
+            &nat_detection_hash(self.spi_i, 0, self.path.remote),
+        )));
+        payloads.push(Payload::Notify(Notify::new(
+            NotifyType::SignatureHashAlgorithms,
+            &SIGNATURE_HASHES,
+        )));
+        self.window.next_request_id = 0;
+        self.send_request(
+            ctx,
+            RequestKind::IkeSaInit,
+            ExchangeType::IkeSaInit,
+            &payloads,
+        )?;
+        let message = self
+            .window
+            .outstanding
+            .as_ref()
+            .map(|o| strip_marker(&o.datagram))
+            .unwrap_or_default();
+        if let State::InitSent(init) = &mut self.state {
+            init.request = message;
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_init_response(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        path: Path,
+        message: &[u8],
+        spi_r: u64,
+    ) -> Result<(), DropReason> {
+        let peer = self.peer.clone().ok_or(Error::Internal("no peer"))?;
+        let payloads = Payloads::sort(Message::parse(message)?.payloads);
+        let State::InitSent(mut init) = std::mem::replace(&mut self.state, State::Closed) else {
+            return Err(DropReason::Unexpected);
+        };
+        // COOKIE: retry with it, all else unchanged (RFC 7296 §2.6).
+        if let Some(cookie) = payloads.notify(NotifyType::Cookie) {
+            return self.retry_init(ctx, init, Some(cookie.data.clone()), None);
+        }
+        if let Some(notify) = payloads.notify(NotifyType::InvalidKePayload) {
+            let wanted = notify.requested_group();
+            let offered =
+                wanted.is_some_and(|g| peer.ike_proposals.iter().any(|p| p.dh.contains(&g)));
+            if let (Some(group), true) = (wanted, offered) {
+                let cookie = init.cookie.take();
+                return self.retry_init(ctx, init, cookie, Some(group));
+            }
+            self.close(ctx, CloseReason::NoProposalChosen);
+            return Ok(());
+        }
+        if let Some(error) = payloads.error() {
+            let reason = match error {
+                NotifyType::NoProposalChosen => CloseReason::NoProposalChosen,
+                other => CloseReason::PeerError(other),
+            };
+            self.close(ctx, reason);
+            return Ok(());
+        }
+        let (Some(sa), Some(ke), Some(nonce)) = (&payloads.sa, &payloads.ke, &payloads.nonce)
+        else {
+            self.close(ctx, CloseReason::ProtocolError);
+            return Ok(());
+        };
+        let Ok(algorithms) = proposal::accept_chosen_ike(&peer.ike_proposals, sa) else {
+            self.close(ctx, CloseReason::ProtocolError);
+            return Ok(());
+        };
+        if spi_r == 0 || ke.group != algorithms.dh || ke.group.value() != init.ke.group() {
+            self.close(ctx, CloseReason::ProtocolError);
+            return Ok(());
+        }
+        self.spi_r = spi_r;
+        let shared = match init.ke.complete(&ke.data) {
+            Ok(shared) => shared,
+            Err(_) => {
+                self.close(ctx, CloseReason::ProtocolError);
+                return Ok(());
+            }
+        };
+        let Some(suite) = IkeSuite::lookup(ctx.config.provider, algorithms) else {
+            self.close(ctx, CloseReason::ProtocolError);
+            return Ok(());
+        };
+        let secured = secure(
+            suite,
+            true,
+            &shared,
+            init.nonce.clone(),
+            nonce.data.clone(),
+            self.spi_i,
+            self.spi_r,
+            init.request.clone(),
+            Bytes::copy_from_slice(message),
+        )?;
+        self.nat = detect_nat(
+            &payloads,
+            self.spi_i,
+            self.spi_r,
+            path,
+            peer.force_udp_encapsulation,
+        );
+        if self.nat.encapsulate() {
+            self.path = Path {
+                local: SocketAddr::new(self.path.local.ip(), ctx.config.nat_t_port),
+                remote: SocketAddr::new(self.path.remote.ip(), peer.remote_nat_t_port),
+            };
+        }
+        self.window.outstanding = None;
+        let child_spi = ctx.child_spi()?;
+        self.state = State::AuthSent(Box::new(AuthSent { secured, child_spi }));
+        self.send_auth_request(ctx, &peer, child_spi)?;
+        self.schedule_keepalive(ctx);
+        Ok(())
+    }
+
+    fn retry_init(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        mut init: Box<InitSent>,
+        cookie: Option<Vec<u8>>,
+        group: Option<DhGroup>,
+    ) -> Result<(), DropReason> {
+        init.retries += 1;
+        if init.retries > MAX_INIT_RETRIES {
+            self.close(ctx, CloseReason::EstablishmentTimeout);
+            return Ok(());
+        }
+        if let Some(group) = group {
+            init.ke = start_ke(ctx, group)?;
+        }
+        init.cookie = cookie;
+        self.window.outstanding = None;
+        self.state = State::InitSent(init);
+        self.send_init_request(ctx)?;
+        Ok(())
+    }
+
+    fn send_auth_request(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        peer: &PeerConfig,
+        child_spi: u32,
+    ) -> Result<(), Error> {
+        let secured = self.secured().ok_or(Error::Internal("no keys"))?;
+        let id_body = id_body(&peer.local_id)?;
+        let auth = psk_auth(
+            secured.suite.prf,
+            peer.psk.expose(),
+            &secured.init_request,
+            &secured.nr,
+            secured.keys.sk_pi.expose(),
+            &id_body,
+        )?;
+        let mut payloads = vec![Payload::IdInitiator(peer.local_id.clone())];
+        if peer.initial_contact {
+            payloads.push(Payload::Notify(Notify::new(
+                NotifyType::InitialContact,
+                &[],
+            )));
+        }
+        if let Some(remote) = &peer.remote_id {
+            payloads.push(Payload::IdResponder(remote.clone()));
+        }
+        payloads.push(Payload::Authentication(ipsec_isakmp::Authentication {
+            method: AuthMethod::SharedKeyMic,
+            data: auth.expose().to_vec(),
+        }));
+        payloads.extend(super::child::request_payloads(
+            &peer.child,
+            child_spi,
+            (&peer.child.local_ts, &peer.child.remote_ts),
+            false,
+        ));
+        self.send_request(ctx, RequestKind::IkeAuth, ExchangeType::IkeAuth, &payloads)
+    }
+
+    pub(super) fn on_auth_response(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        payloads: Payloads,
+    ) -> Result<(), DropReason> {
+        let peer = self.peer.clone().ok_or(Error::Internal("no peer"))?;
+        let State::AuthSent(auth_sent) = std::mem::replace(&mut self.state, State::Closed) else {
+            return Err(DropReason::Unexpected);
+        };
+        let AuthSent { secured, child_spi } = *auth_sent;
+        let (Some(id_r), Some(auth)) = (&payloads.id_r, &payloads.auth) else {
+            ctx.child_spis.remove(&child_spi);
+            let reason = match payloads.error() {
+                Some(NotifyType::AuthenticationFailed) => CloseReason::AuthenticationFailed,
+                Some(NotifyType::NoProposalChosen) => CloseReason::NoProposalChosen,
+                Some(other) => CloseReason::PeerError(other),
+                None => CloseReason::ProtocolError,
+            };
+            self.close(ctx, reason);
+            return Ok(());
+        };
+        let expected = psk_auth(
+            secured.suite.prf,
+            peer.psk.expose(),
+            &secured.init_response,
+            &secured.ni,
+            secured.keys.sk_pr.expose(),
+            &id_body(id_r)?,
+        )?;
+        let identity_ok = peer.remote_id.as_ref().is_none_or(|want| want == id_r);
+        if auth.method != AuthMethod::SharedKeyMic
+            || !constant_time_eq(expected.expose(), &auth.data)
+            || !identity_ok
+        {
+            ctx.child_spis.remove(&child_spi);
+            self.close(ctx, CloseReason::AuthenticationFailed);
+            return Ok(());
+        }
+        self.window.outstanding = None;
+        self.expires = None;
+        self.tfc_padding = !payloads.has(NotifyType::EspTfcPaddingNotSupported);
+        ctx.events
+            .push_back(self.established_event(ctx, &secured, id_r.clone()));
+        match self.accept_auth_child(ctx, &peer, &secured, &payloads, child_spi) {
+            Ok(child) => self.children.push(child),
+            Err(reason) => {
+                ctx.child_spis.remove(&child_spi);
+                ctx.events.push_back(Event::ChildSaFailed {
+                    handle: self.handle,
+                    reason,
+                    rekeying: None,
+                });
+            }
+        }
+        self.state = State::Established(Box::new(secured));
+        self.start_lifetime(ctx)?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- responder
+
+    /// The responder's IKE SA after an acceptable IKE_SA_INIT request; the endpoint has
+    /// already checked cookie and proposal.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn respond_init(
+        ctx: &mut Ctx<'_>,
+        handle: IkeSaHandle,
+        path: Path,
+        request: &[u8],
+        spi_i: u64,
+        number: u8,
+        algorithms: IkeAlgorithms,
+        request_payloads: &Payloads,
+    ) -> Result<Self, DropReason> {
+        let (Some(ke), Some(nonce)) = (&request_payloads.ke, &request_payloads.nonce) else {
+            return Err(DropReason::MissingPayload);
+        };
+        let suite = IkeSuite::lookup(ctx.config.provider, algorithms)
+            .ok_or(Error::Internal("chosen suite not in provider"))?;
+        let mut sa = Self::base(handle, false, path, ctx.now);
+        sa.spi_i = spi_i;
+        sa.spi_r = nonzero_spi(ctx)?;
+        let exchange = start_ke(ctx, algorithms.dh)?;
+        let public = exchange.public_value().to_vec();
+        let shared = exchange
+            .complete(&ke.data)
+            .map_err(|_| DropReason::Refused(NotifyType::InvalidSyntax))?;
+        let nr = ctx.nonce()?;
+        sa.nat = detect_nat(request_payloads, spi_i, 0, path, false);
+        let payloads = vec![
+            Payload::SecurityAssociation(proposal::chosen_ike_payload(
+                number,
+                algorithms,
+                Spi::None,
+            )),
+            Payload::KeyExchange(KeyExchange {
+                group: algorithms.dh,
+                data: public,
+            }),
+            Payload::Nonce(Nonce { data: nr.clone() }),
+            Payload::Notify(Notify::new(
+                NotifyType::NatDetectionSourceIp,
+                &nat_detection_hash(spi_i, sa.spi_r, path.local),
+            )),
+            Payload::Notify(Notify::new(
+                NotifyType::NatDetectionDestinationIp,
+                &nat_detection_hash(spi_i, sa.spi_r, path.remote),
+            )),
+            Payload::Notify(Notify::new(
+                NotifyType::SignatureHashAlgorithms,
+                &SIGNATURE_HASHES,
+            )),
+        ];
+        let envelope = sa.envelope(ExchangeType::IkeSaInit, 0, true);
+        let response = Bytes::from(plain(envelope, payloads)?);
+        let secured = secure(
+            suite,
+            false,
+            &shared,
+            nonce.data.clone(),
+            nr,
+            spi_i,
+            sa.spi_r,
+            Bytes::copy_from_slice(request),
+            response.clone(),
+        )?;
+        let datagram = ctx.send(path, &response);
+        sa.window.sent_response(0, datagram);
+        sa.expires = Some(ctx.now + ctx.config.half_open_timeout);
+        sa.state = State::InitReplied(Box::new(secured));
+        Ok(sa)
+    }
+
+    /// Resends the IKE_SA_INIT response for a retransmitted request (RFC 7296 §2.1).
+    pub(crate) fn resend_last_response(&self, ctx: &mut Ctx<'_>, message_id: u32) -> bool {
+        match self.window.cached_response(message_id) {
+            Some(datagram) => {
+                ctx.transmits.push_back(Transmit {
+                    path: self.path,
+                    payload: datagram.clone(),
+                });
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn on_auth_request(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        message_id: u32,
+        payloads: Payloads,
+    ) -> Result<(), DropReason> {
+        let State::InitReplied(replied) = std::mem::replace(&mut self.state, State::Closed) else {
+            return Err(DropReason::Unexpected);
+        };
+        self.state = State::InitReplied(replied);
+        let Some(id_i) = payloads.id_i.clone() else {
+            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax);
+        };
+        let Some(auth) = &payloads.auth else {
+            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax);
+        };
+        let Some(peer) = ctx
+            .config
+            .responder_peers
+            .iter()
+            .find(|p| p.remote_id.as_ref().is_none_or(|id| *id == id_i))
+            .cloned()
+        else {
+            return self.refuse_auth(ctx, message_id, NotifyType::AuthenticationFailed);
+        };
+        let secured = self.secured().ok_or(Error::Internal("no keys"))?;
+        let expected = psk_auth(
+            secured.suite.prf,
+            peer.psk.expose(),
+            &secured.init_request,
+            &secured.nr,
+            secured.keys.sk_pi.expose(),
+            &id_body(&id_i)?,
+        )?;
+        if auth.method != AuthMethod::SharedKeyMic
+            || !constant_time_eq(expected.expose(), &auth.data)
+        {
+            return self.refuse_auth(ctx, message_id, NotifyType::AuthenticationFailed);
+        }
+        let our_auth = psk_auth(
+            secured.suite.prf,
+            peer.psk.expose(),
+            &secured.init_response,
+            &secured.ni,
+            secured.keys.sk_pr.expose(),
+            &id_body(&peer.local_id)?,
+        )?;
+        self.peer = Some(peer.clone());
+        self.expires = None;
+        self.tfc_padding = !payloads.has(NotifyType::EspTfcPaddingNotSupported);
+        let mut response = vec![
+            Payload::IdResponder(peer.local_id.clone()),
+            Payload::Authentication(ipsec_isakmp::Authentication {
+                method: AuthMethod::SharedKeyMic,
+                data: our_auth.expose().to_vec(),
+            }),
+        ];
+        let established_event = {
+            let secured = self.secured().ok_or(Error::Internal("no keys"))?;
+            self.established_event(ctx, secured, id_i)
+        };
+        self.announced = true;
+        let child = self.respond_auth_child(ctx, &peer, &payloads, &mut response);
+        self.send_response(ctx, ExchangeType::IkeAuth, message_id, &response)?;
+        ctx.events.push_back(established_event);
+        let State::InitReplied(secured) = std::mem::replace(&mut self.state, State::Closed) else {
+            return Err(Error::Internal("state changed").into());
+        };
+        match child {
+            Ok((child, ready)) => {
+                self.children.push(child);
+                ctx.events.push_back(Event::ChildSaReady(ready));
+            }
+            Err(reason) => ctx.events.push_back(Event::ChildSaFailed {
+                handle: self.handle,
+                reason,
+                rekeying: None,
+            }),
+        }
+        self.state = State::Established(secured);
+        self.schedule_keepalive(ctx);
+        self.start_lifetime(ctx)?;
+        Ok(())
+    }
+
+    /// Answers a failed IKE_AUTH with the notification, then deletes the IKE SA
+    /// (RFC 7296 §2.21.2).
+    fn refuse_auth(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        message_id: u32,
+        notify: NotifyType,
+    ) -> Result<(), DropReason> {
+        self.send_response(
+            ctx,
+            ExchangeType::IkeAuth,
+            message_id,
+            &[Payload::Notify(Notify::new(notify, &[]))],
+        )?;
+        let reason = match notify {
+            NotifyType::AuthenticationFailed => CloseReason::AuthenticationFailed,
+            other => CloseReason::PeerError(other),
+        };
+        // A failed IKE_AUTH is worth reporting (someone tried), unlike a silent expiry.
+        self.announced = true;
+        self.close(ctx, reason);
+        Err(DropReason::Refused(notify))
+    }
+
+    fn established_event(
+        &self,
+        ctx: &Ctx<'_>,
+        secured: &Secured,
+        peer_id: Identification,
+    ) -> Event {
+        let keys = self.key_log(ctx, secured);
+        Event::IkeSaEstablished {
+            handle: self.handle,
+            initiator: self.initiator,
+            peer_id,
+            algorithms: secured.suite.algorithms,
+            nat: self.nat,
+            path: self.path,
+            keys,
+        }
+    }
+}
+
+fn strip_marker(datagram: &Bytes) -> Bytes {
+    if datagram.starts_with(&ipsec_isakmp::NON_ESP_MARKER) {
+        datagram.slice(ipsec_isakmp::NON_ESP_MARKER.len()..)
+    } else {
+        datagram.clone()
+    }
+}
+
+/// Derives the keys and keys both SK directions (RFC 7296 §2.14).
+#[allow(clippy::too_many_arguments)]
+fn secure(
+    suite: IkeSuite,
+    initiator: bool,
+    shared: &SecretBytes,
+    ni: Vec<u8>,
+    nr: Vec<u8>,
+    spi_i: u64,
+    spi_r: u64,
+    init_request: Bytes,
+    init_response: Bytes,
+) -> Result<Secured, Error> {
+    let keys = derive_ike_keys(
+        suite.prf,
+        suite.key_lengths(),
+        &ni,
+        &nr,
+        shared.expose(),
+        spi_i,
+        spi_r,
+    )?;
+    secure_with(suite, keys, initiator, ni, nr, init_request, init_response)
+}
+
+/// NAT detection (RFC 7296 §2.23): the peer is behind a NAT if no NAT_DETECTION_SOURCE_IP
+/// hash matches the address its message came from; we are if its
+/// NAT_DETECTION_DESTINATION_IP does not match ours.
+fn detect_nat(payloads: &Payloads, spi_i: u64, spi_r: u64, path: Path, forced: bool) -> NatState {
+    let sources: Vec<&Notify> = payloads
+        .notifies
+        .iter()
+        .filter(|n| n.notify_type == NotifyType::NatDetectionSourceIp)
+        .collect();
+    let destination = payloads.notify(NotifyType::NatDetectionDestinationIp);
+    if sources.is_empty() && destination.is_none() {
+        return NatState {
+            local_behind_nat: false,
+            remote_behind_nat: forced,
+        };
+    }
+    let remote_hash = nat_detection_hash(spi_i, spi_r, path.remote);
+    let local_hash = nat_detection_hash(spi_i, spi_r, path.local);
+    NatState {
+        remote_behind_nat: forced || !sources.iter().any(|n| n.data == remote_hash),
+        local_behind_nat: destination.is_some_and(|n| n.data != local_hash),
+    }
+}
