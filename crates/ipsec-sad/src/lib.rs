@@ -48,6 +48,7 @@
 mod drop;
 mod error;
 pub mod flow;
+mod inbound_table;
 mod lifetime;
 mod pad;
 mod sad;

@@ -18,22 +18,19 @@
 //! Time limits are kept in one ordered set of deadlines, so [`Sad::poll_timeout`] is
 //! `O(log n)` however many SAs there are.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::net::IpAddr;
 use std::time::Instant;
 
-use foldhash::fast::FixedState;
 use ipsec_crypto::SecureRandom;
 use ipsec_esp::{InboundSa, OutboundSa};
 
 use crate::drop::{DropCounters, DropReason, MalformedCause};
 use crate::error::SadError;
 use crate::flow::{self, Flow, FlowError, protocol};
+use crate::inbound_table::InboundTable;
 use crate::lifetime::{Lifetime, LimitKind};
 use crate::selector::{Direction, Selector, any_matches};
-
-/// The seed of the SPI table's hash. Any constant does: see the module documentation.
-const SPI_HASH_SEED: u64 = 0x6970_7365_632d_7361;
 
 /// SPIs from 0 to this are never chosen for an inbound SA (RFC 4303 §2.1).
 const MAX_RESERVED_SPI: u32 = 255;
@@ -538,7 +535,7 @@ enum Slot {
 /// ```
 #[derive(Debug)]
 pub struct Sad {
-    inbound: HashMap<u32, InboundEntry, FixedState>,
+    inbound: InboundTable<InboundEntry>,
     outbound: Vec<Slot>,
     free: Vec<usize>,
     outbound_len: usize,
@@ -560,10 +557,7 @@ impl Sad {
     /// An empty SAD with room for `inbound` and `outbound` SAs before it reallocates.
     pub fn with_capacity(inbound: usize, outbound: usize) -> Self {
         Self {
-            inbound: HashMap::with_capacity_and_hasher(
-                inbound,
-                FixedState::with_seed(SPI_HASH_SEED),
-            ),
+            inbound: InboundTable::with_capacity(inbound),
             outbound: Vec::with_capacity(outbound),
             free: Vec::new(),
             outbound_len: 0,
@@ -589,14 +583,16 @@ impl Sad {
         if spi <= MAX_RESERVED_SPI {
             return Err(SadError::ReservedSpi { spi });
         }
-        match self.inbound.entry(spi) {
-            std::collections::hash_map::Entry::Occupied(_) => Err(SadError::DuplicateSpi { spi }),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                let entry = slot.insert(SaEntry::new(SaId::Inbound { spi }, sa, config));
-                entry.add_timers(&mut self.shared);
-                Ok(())
-            }
+        if self.inbound.contains(spi) {
+            return Err(SadError::DuplicateSpi { spi });
         }
+        self.inbound
+            .insert(spi, SaEntry::new(SaId::Inbound { spi }, sa, config))
+            .map_err(|_| SadError::DuplicateSpi { spi })?;
+        if let Some(entry) = self.inbound.get_mut(spi) {
+            entry.add_timers(&mut self.shared);
+        }
+        Ok(())
     }
 
     /// Installs an outbound SA and returns its handle, which the SPD entry it serves keeps
@@ -632,7 +628,7 @@ impl Sad {
 
     /// Removes the inbound SA with `spi` (expired or not) and returns its final counters.
     pub fn remove_inbound(&mut self, spi: u32) -> Option<SaStats> {
-        let entry = self.inbound.remove(&spi)?;
+        let entry = self.inbound.remove(spi)?;
         entry.forget_timers(&mut self.shared);
         Some(entry.stats)
     }
@@ -659,7 +655,7 @@ impl Sad {
 
     /// The inbound SA with `spi`.
     pub fn inbound(&self, spi: u32) -> Option<&InboundEntry> {
-        self.inbound.get(&spi)
+        self.inbound.get(spi)
     }
 
     /// The outbound SA `handle`.
@@ -709,7 +705,7 @@ impl Sad {
             let mut bytes = [0u8; 4];
             random.fill(&mut bytes)?;
             let spi = u32::from_be_bytes(bytes);
-            if spi > MAX_RESERVED_SPI && !self.inbound.contains_key(&spi) {
+            if spi > MAX_RESERVED_SPI && !self.inbound.contains(spi) {
                 return Ok(spi);
             }
         }
@@ -744,7 +740,7 @@ impl Sad {
             let shared = &mut self.shared;
             match id {
                 SaId::Inbound { spi } => {
-                    if let Some(entry) = self.inbound.get_mut(&spi) {
+                    if let Some(entry) = self.inbound.get_mut(spi) {
                         entry.fire(stage, shared);
                     }
                 }
@@ -816,7 +812,7 @@ impl Sad {
             })?;
         let entry = self
             .inbound
-            .get_mut(&spi)
+            .get_mut(spi)
             .ok_or(DropReason::UnknownSpi { spi })?;
         let result = open_entry(entry, spi, now, outer, packet, &mut self.shared);
         if let Err(reason) = &result {
