@@ -389,6 +389,8 @@ pub struct Ledger {
     /// The IKE SA's SPIs after the last rekey.
     pub ike_spis: Option<(u64, u64)>,
     pub ike_rekeys: u64,
+    /// Inbound SPIs in the order they became the one to send on.
+    pub activated: Vec<u32>,
 }
 
 impl Ledger {
@@ -398,6 +400,9 @@ impl Ledger {
             match event {
                 Event::ChildSaReady(c) => {
                     ledger.created += 1;
+                    if c.active {
+                        ledger.activated.push(c.inbound_spi);
+                    }
                     ledger.children.insert(
                         c.inbound_spi,
                         (
@@ -411,6 +416,7 @@ impl Ledger {
                 Event::ChildSaActive { inbound_spi, .. } => {
                     if let Some(child) = ledger.children.get_mut(inbound_spi) {
                         child.1 = true;
+                        ledger.activated.push(*inbound_spi);
                     }
                 }
                 Event::ChildSaDeleted { inbound_spi, .. } => {
@@ -429,6 +435,15 @@ impl Ledger {
         ledger
     }
 
+    /// The outbound SPI this side sends on now: that of the Child SA most recently made
+    /// the one to send on, among those that still exist.
+    pub fn sending_on(&self) -> Option<u32> {
+        self.activated
+            .iter()
+            .rev()
+            .find_map(|spi| self.children.get(spi).map(|c| c.0))
+    }
+
     /// The SA pairs, as (our inbound, our outbound).
     pub fn pairs(&self) -> std::collections::BTreeSet<(u32, u32)> {
         self.children.iter().map(|(i, c)| (*i, c.0)).collect()
@@ -443,20 +458,25 @@ impl Pair {
     /// At a quiet point both sides hold the same Child SAs (each one's inbound the other's
     /// outbound, with the same keys), send on all of them, and agree on the IKE SA's SPIs.
     pub fn assert_agree(&self, context: &str) {
-        let (a, b) = (self.ledger(Side::A), self.ledger(Side::B));
-        let mirrored: std::collections::BTreeSet<(u32, u32)> =
-            b.pairs().into_iter().map(|(i, o)| (o, i)).collect();
-        assert_eq!(a.pairs(), mirrored, "{context}: Child SAs differ");
-        for (inbound, (outbound, active, in_key, out_key)) in &a.children {
-            let theirs = &b.children[outbound];
-            assert_eq!(theirs.0, *inbound, "{context}");
-            assert_eq!(in_key, &theirs.3, "{context}: keys of {inbound:08x}");
-            assert_eq!(out_key, &theirs.2, "{context}: keys of {outbound:08x}");
-            assert!(*active, "{context}: A does not send on {inbound:08x}");
-            assert!(theirs.1, "{context}: B does not send on {outbound:08x}");
-        }
-        assert_eq!(a.ike_spis, b.ike_spis, "{context}: IKE SA SPIs differ");
+        assert_agree(&self.a_events, &self.b_events, context);
     }
+}
+
+/// See [`Pair::assert_agree`].
+pub fn assert_agree(a_events: &[Event], b_events: &[Event], context: &str) {
+    let (a, b) = (Ledger::of(a_events), Ledger::of(b_events));
+    let mirrored: std::collections::BTreeSet<(u32, u32)> =
+        b.pairs().into_iter().map(|(i, o)| (o, i)).collect();
+    assert_eq!(a.pairs(), mirrored, "{context}: Child SAs differ");
+    for (inbound, (outbound, active, in_key, out_key)) in &a.children {
+        let theirs = &b.children[outbound];
+        assert_eq!(theirs.0, *inbound, "{context}");
+        assert_eq!(in_key, &theirs.3, "{context}: keys of {inbound:08x}");
+        assert_eq!(out_key, &theirs.2, "{context}: keys of {outbound:08x}");
+        assert!(*active, "{context}: A does not send on {inbound:08x}");
+        assert!(theirs.1, "{context}: B does not send on {outbound:08x}");
+    }
+    assert_eq!(a.ike_spis, b.ike_spis, "{context}: IKE SA SPIs differ");
 }
 
 impl Pair {
