@@ -132,6 +132,13 @@ impl Endpoint {
         self.sas.len()
     }
 
+    /// Whether every IKE SA is idle: no request of ours waiting for its response, none queued
+    /// or waiting to be retried, no old or redundant IKE SA of a rekey still being deleted.
+    /// A caller shutting down after [`Endpoint::delete_ike_sa`] can wait for this.
+    pub fn is_idle(&self) -> bool {
+        self.sas.values().all(IkeSa::is_idle)
+    }
+
     /// Replaces the cookie secret (RFC 7296 §2.6: change it periodically); cookies made
     /// with the previous secret stay valid until the next change.
     pub fn rotate_cookie_secret(&mut self) -> Result<(), Error> {

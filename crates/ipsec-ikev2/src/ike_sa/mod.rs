@@ -286,6 +286,15 @@ impl IkeSa {
         spis
     }
 
+    /// Nothing in progress: no request of ours waiting, none queued or to be retried, no
+    /// side channel of a rekey left.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.window.outstanding.is_none()
+            && self.queue.is_empty()
+            && self.delayed.is_empty()
+            && self.sides.is_empty()
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         matches!(self.state, State::Closed)
     }
