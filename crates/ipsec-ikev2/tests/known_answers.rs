@@ -141,12 +141,14 @@ fn cavp_ikev2_kdf() {
         .unwrap();
         assert_eq!(keymat.expose(), child_dh, "{name}: DKM(Child SA D-H)");
 
-        // SKEYSEED(Rekey) = prf(SK_d, g^ir new | Ni | Nr) (RFC 7296 §2.18), with the PRF
-        // object directly: the crate keeps the rekey schedule internal.
-        let mut rekey = vec![0; prf_len];
-        prf.compute(keys.sk_d.expose(), &[gir_new, ni, nr], &mut rekey)
-            .unwrap();
-        assert_eq!(rekey, v.get("skeyseed_rekey"), "{name}: SKEYSEED(Rekey)");
+        // SKEYSEED(Rekey) = prf(SK_d, g^ir new | Ni | Nr) (RFC 7296 §2.18), the schedule
+        // an IKE SA rekey uses.
+        let rekey = ipsec_ikev2::rekey_skeyseed(prf, keys.sk_d.expose(), gir_new, ni, nr).unwrap();
+        assert_eq!(
+            rekey.expose(),
+            v.get("skeyseed_rekey"),
+            "{name}: SKEYSEED(Rekey)"
+        );
         checked += 1;
     }
     // 6 HMAC-SHA-256, 4 HMAC-SHA-384 and 4 HMAC-SHA-512 vectors; the 5 HMAC-SHA-1 ones are
