@@ -11,7 +11,12 @@
 //!   --local-ts 10.99.1.1/32 --remote-ts 10.99.2.1/32 [--mode tunnel|transport]
 //!   [--force-encap] [--ping 10.99.2.1 [--ping-source 10.99.1.1] [--ping-count 3]]
 //!   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
+//!   [--ping-interval MS] [--child-rekey SECS] [--ike-rekey SECS]
 //! ```
+//!
+//! `--child-rekey` and `--ike-rekey` set soft lifetimes (RFC 7296 §2.8): the Child SA is
+//! rekeyed after that long (less a random tenth), and deleted at half as long again if the
+//! rekey never succeeds; likewise the IKE SA.
 //!
 //! Site-to-site: both peers run in tunnel mode with their subnets as traffic selectors.
 //! Remote access: the client's `--local-ts` is its single inner address. Host-to-host:
@@ -56,6 +61,9 @@ struct Options {
     delete_after: Option<Duration>,
     exit_after: Option<Duration>,
     liveness: Option<Duration>,
+    ping_interval: Duration,
+    child_rekey: Option<Duration>,
+    ike_rekey: Option<Duration>,
 }
 
 const USAGE: &str = "\
@@ -65,7 +73,8 @@ ipsec-peer --role initiator|responder
   [--ike-proposal aes256gcm16-prfsha256-x25519] [--esp-proposal aes256gcm16]
   --local-ts CIDR --remote-ts CIDR [--mode tunnel|transport]
   [--force-encap] [--ping ADDR [--ping-source ADDR] [--ping-count 3]]
-  [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]";
+  [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
+  [--ping-interval MS] [--child-rekey SECS] [--ike-rekey SECS]";
 
 fn usage(problem: &str) -> String {
     format!("ipsec-peer: {problem}\n{USAGE}")
@@ -95,6 +104,9 @@ fn parse_options() -> Result<Options, String> {
         delete_after: None,
         exit_after: None,
         liveness: None,
+        ping_interval: Duration::from_millis(500),
+        child_rekey: None,
+        ike_rekey: None,
     };
     let mut seen_local = false;
     let mut seen_remote = false;
@@ -163,6 +175,12 @@ fn parse_options() -> Result<Options, String> {
             "--delete-after" => options.delete_after = Some(seconds(value()?, "--delete-after")?),
             "--exit-after" => options.exit_after = Some(seconds(value()?, "--exit-after")?),
             "--liveness" => options.liveness = Some(seconds(value()?, "--liveness")?),
+            "--ping-interval" => {
+                let ms: u64 = value()?.parse().map_err(|_| parse_err("--ping-interval"))?;
+                options.ping_interval = Duration::from_millis(ms.max(1));
+            }
+            "--child-rekey" => options.child_rekey = Some(seconds(value()?, "--child-rekey")?),
+            "--ike-rekey" => options.ike_rekey = Some(seconds(value()?, "--ike-rekey")?),
             other => return Err(usage(&format!("unknown flag {other}"))),
         }
     }
@@ -240,13 +258,27 @@ fn print_event(event: &Event) {
             outbound_spi,
             udp_encapsulation,
             mode,
+            rekeyed,
             ..
         } => println!(
-            "{{\"event\":\"child_sa_ready\",\"inbound_spi\":\"{inbound_spi:08x}\",\"outbound_spi\":\"{outbound_spi:08x}\",\"udp_encap\":{udp_encapsulation},\"mode\":\"{mode:?}\"}}"
+            "{{\"event\":\"child_sa_ready\",\"inbound_spi\":\"{inbound_spi:08x}\",\"outbound_spi\":\"{outbound_spi:08x}\",\"udp_encap\":{udp_encapsulation},\"mode\":\"{mode:?}\",\"rekeyed\":{}}}",
+            rekeyed.map_or("null".to_string(), |spi| format!("\"{spi:08x}\""))
         ),
-        Event::ChildSaFailed { reason, .. } => {
-            println!("{{\"event\":\"child_sa_failed\",\"reason\":\"{reason}\"}}")
-        }
+        Event::ChildSaFailed {
+            reason, rekeying, ..
+        } => println!(
+            "{{\"event\":\"child_sa_failed\",\"reason\":\"{reason}\",\"rekeying\":{}}}",
+            rekeying.map_or("null".to_string(), |spi| format!("\"{spi:08x}\""))
+        ),
+        Event::IkeSaRekeyed {
+            handle,
+            spi_i,
+            spi_r,
+            ..
+        } => println!(
+            "{{\"event\":\"ike_sa_rekeyed\",\"ike_sa\":{},\"spi_i\":\"{spi_i:016x}\",\"spi_r\":\"{spi_r:016x}\"}}",
+            handle.id()
+        ),
         Event::ChildSaRemoved { inbound_spi, .. } => {
             println!("{{\"event\":\"child_sa_deleted\",\"inbound_spi\":\"{inbound_spi:08x}\"}}")
         }
@@ -322,6 +354,14 @@ fn run(options: Options) -> Result<(), String> {
     connection.remote_nat_t_port = options.remote_nat_t_port;
     connection.force_udp_encapsulation = options.force_encap;
     connection.liveness_interval = options.liveness;
+    if let Some(soft) = options.child_rekey {
+        connection.lifetimes.soft_time = Some(soft);
+        connection.lifetimes.hard_time = Some(soft + soft / 2);
+    }
+    if let Some(rekey) = options.ike_rekey {
+        connection.ike_lifetime.rekey_time = Some(rekey);
+        connection.ike_lifetime.hard_time = Some(rekey + rekey / 2);
+    }
     connection.start_on_demand = options.initiator;
     let config = Config {
         ike_port: options.local.port(),
@@ -393,7 +433,7 @@ fn run(options: Options) -> Result<(), String> {
                     "{{\"event\":\"ping_not_sent\",\"seq\":{pings_sent},\"outcome\":\"{other:?}\"}}"
                 ),
             }
-            next_ping = Some(now + Duration::from_millis(500));
+            next_ping = Some(now + options.ping_interval);
         }
         // Outputs: datagrams to send, packets to deliver.
         while let Some(output) = endpoint.poll_output() {
