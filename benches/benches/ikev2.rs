@@ -3,13 +3,16 @@
 //! beside it the primitives the handshake spends its time in (one x25519 key exchange,
 //! prf+ of 224 bytes, AES-256-GCM over a 300-byte IKE message, a PSK AUTH payload); and the
 //! cost to a responder of answering an IKE_SA_INIT with a COOKIE demand, which keeps no
-//! state (RFC 7296 §2.6). All in one group, `ikev2/<what>`, so the figures sit side by side.
+//! state (RFC 7296 §2.6); and rekeys on an established pair (RFC 7296 §1.3.2, §1.3.3): a
+//! Child SA rekey without and with PFS and an IKE SA rekey, each from the command to the
+//! Delete of the old SA done, eight datagrams. All in one group, `ikev2/<what>`, so the
+//! figures sit side by side.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ipsec_crypto::{RUST_CRYPTO, SecretBytes, SeededRandom, iana, prf_plus};
@@ -132,6 +135,91 @@ fn handshake(now: Instant, a_peer: &Arc<PeerConfig>, b_config: &EndpointConfig, 
     assert!(established(&mut a) && established(&mut b));
 }
 
+/// Two endpoints with an IKE SA and a Child SA between them, for the rekey benches.
+struct Tunnel {
+    a: Endpoint,
+    b: Endpoint,
+    now: Instant,
+    handle: ipsec_ikev2::IkeSaHandle,
+    child: u32,
+}
+
+impl Tunnel {
+    fn new(now: Instant, a_peer: PeerConfig, b_peer: PeerConfig) -> Self {
+        let b_config = EndpointConfig {
+            responder_ike_proposals: b_peer.ike_proposals.clone(),
+            responder_peers: vec![Arc::new(b_peer)],
+            ..EndpointConfig::default()
+        };
+        let mut a = Endpoint::new(
+            EndpointConfig::default(),
+            Box::new(SeededRandom::from_u64(5)),
+        )
+        .unwrap();
+        let b = Endpoint::new(b_config, Box::new(SeededRandom::from_u64(6))).unwrap();
+        let handle = a.initiate(now, Arc::new(a_peer), a_path()).unwrap();
+        let mut tunnel = Self {
+            a,
+            b,
+            now,
+            handle,
+            child: 0,
+        };
+        tunnel.settle();
+        assert_ne!(tunnel.child, 0);
+        tunnel
+    }
+
+    /// Moves datagrams both ways until both are quiet; returns how many moved.
+    fn settle(&mut self) -> usize {
+        let mut moved = 0;
+        loop {
+            let n = relay(self.now, &mut self.a, &mut self.b)
+                + relay(self.now, &mut self.b, &mut self.a);
+            if n == 0 {
+                break;
+            }
+            moved += n;
+        }
+        while let Some(e) = self.a.poll_event() {
+            if let Event::ChildSaReady(ready) = e {
+                self.child = ready.inbound_spi;
+            }
+        }
+        while self.b.poll_event().is_some() {}
+        moved
+    }
+
+    /// Lets the old SAs' timers run out before the next rekey.
+    fn later(&mut self) {
+        self.now += Duration::from_secs(120);
+        self.a.handle_timeout(self.now);
+        self.b.handle_timeout(self.now);
+        assert_eq!(self.settle(), 0);
+    }
+
+    fn rekey_child(&mut self) {
+        self.a
+            .rekey_child_sa(self.now, self.handle, self.child)
+            .unwrap();
+        assert_eq!(self.settle(), 4);
+        self.later();
+    }
+
+    fn rekey_ike(&mut self) {
+        self.a.rekey_ike_sa(self.now, self.handle).unwrap();
+        assert_eq!(self.settle(), 4);
+        self.later();
+    }
+}
+
+fn with_pfs(mut peer: PeerConfig) -> PeerConfig {
+    for proposal in &mut peer.child.proposals {
+        proposal.dh = vec![DhGroup::Curve25519];
+    }
+    peer
+}
+
 fn bench(c: &mut Criterion) {
     // The endpoints take the time from the caller; any fixed instant will do.
     #[allow(clippy::disallowed_methods)]
@@ -219,6 +307,24 @@ fn bench(c: &mut Criterion) {
         0,
         "a cookie demand keeps no state"
     );
+
+    // (d) Rekeys on an established pair: CREATE_CHILD_SA and the Delete of the old SA.
+    let (a, b) = (
+        peer("a.example", "b.example", 1, 2),
+        peer("b.example", "a.example", 2, 1),
+    );
+    let mut tunnel = Tunnel::new(now, a.clone(), b.clone());
+    group.bench_function("child_sa_rekey_no_pfs", |bench| {
+        bench.iter(|| tunnel.rekey_child())
+    });
+    let mut tunnel = Tunnel::new(now, with_pfs(a.clone()), with_pfs(b.clone()));
+    group.bench_function("child_sa_rekey_pfs_x25519", |bench| {
+        bench.iter(|| tunnel.rekey_child())
+    });
+    let mut tunnel = Tunnel::new(now, a, b);
+    group.bench_function("ike_sa_rekey_x25519", |bench| {
+        bench.iter(|| tunnel.rekey_ike())
+    });
     group.finish();
 }
 
