@@ -16,9 +16,13 @@
 //! | bits | meaning |
 //! |---|---|
 //! | 0-1 | 0: `body` as a datagram to B; 1: `body` as a datagram to A; 2: deliver A's oldest unsent datagram to B, XORed with `body`; 3: deliver B's oldest to A, XORed with `body` |
-//! | 2 | for 0 and 1: overwrite SPIi and SPIr of `body` with the SPIs A and B chose |
-//! | 3 | for 0 and 1: the NAT-T ports (4500) instead of 500 |
+//! | 2 | for 0 and 1: overwrite SPIi and SPIr of `body` with the SPIs A and B chose; for 2 and 3: instead of relaying, A (2) or B (3) runs the command `body[0]` names: [`COMMANDS`] |
+//! | 3 | for 0 and 1: the NAT-T ports (4500) instead of 500; for 2 and 3: drop the datagram instead of delivering it |
 //! | 4-7 | how far the fake clock moves before the chunk: [`STEPS`] |
+//!
+//! The commands rekey a Child SA or the IKE SA, create a further Child SA, delete either, or
+//! check liveness, so that with relays, drops and clock steps the fuzzer explores the
+//! CREATE_CHILD_SA exchanges and their collisions (RFC 7296 §1.3, §2.8, §2.25) too.
 //!
 //! After each chunk both endpoints get `handle_timeout(now)`, and their datagrams and
 //! events are drained. Relaying with an empty body is a faithful network, so a handful of
@@ -95,6 +99,20 @@ pub const RELAY_B_TO_A: u8 = 3;
 pub const PATCH_SPIS: u8 = 1 << 2;
 /// `op` bit: NAT-T ports.
 pub const NAT_T: u8 = 1 << 3;
+/// With a relay op: run a command instead (the same bit as [`PATCH_SPIS`]).
+pub const COMMAND: u8 = 1 << 2;
+/// With a relay op: drop the datagram (the same bit as [`NAT_T`]).
+pub const DROP: u8 = 1 << 3;
+
+/// The commands `body[0] % 6` selects.
+pub const COMMANDS: [&str; 6] = [
+    "rekey the newest Child SA",
+    "rekey the IKE SA",
+    "create a further Child SA",
+    "delete the newest Child SA",
+    "delete the IKE SA",
+    "check liveness",
+];
 
 /// The fixed base of the fake clock. `Instant` has no constant; one reading of the real
 /// clock, taken once per process, is the origin. Only the offsets the harness adds to it
@@ -323,8 +341,13 @@ impl Harness {
                     let _ = self.a.handle_datagram(self.now, a_path(port), &datagram);
                 }
             }
+            kind if op & COMMAND != 0 => {
+                self.command(kind == RELAY_A_TO_B, body.first().copied().unwrap_or(0));
+            }
             RELAY_A_TO_B => {
-                if let Some(t) = self.a_out.pop_front() {
+                if let Some(t) = self.a_out.pop_front()
+                    && op & DROP == 0
+                {
                     let datagram = xor(&t.payload, body);
                     let _ = self
                         .b
@@ -332,7 +355,9 @@ impl Harness {
                 }
             }
             _ => {
-                if let Some(t) = self.b_out.pop_front() {
+                if let Some(t) = self.b_out.pop_front()
+                    && op & DROP == 0
+                {
                     let datagram = xor(&t.payload, body);
                     let _ = self
                         .a
@@ -342,6 +367,32 @@ impl Harness {
         }
         self.drain();
         self.check();
+    }
+
+    /// Runs command `which` (see [`COMMANDS`]) on A or B, if it has an IKE SA; refusals
+    /// (no such Child SA, not established) are fine.
+    fn command(&mut self, on_a: bool, which: u8) {
+        let (endpoint, events, peer) = if on_a {
+            (&mut self.a, &self.a_events, initiator_peer())
+        } else {
+            (&mut self.b, &self.b_events, responder_peer())
+        };
+        let Some(handle) = events.iter().rev().find_map(|e| match e {
+            Event::IkeSaEstablished { handle, .. } => Some(*handle),
+            _ => None,
+        }) else {
+            return;
+        };
+        let child = newest_child(events);
+        let now = self.now;
+        let _ = match which % 6 {
+            0 => endpoint.rekey_child_sa(now, handle, child),
+            1 => endpoint.rekey_ike_sa(now, handle),
+            2 => endpoint.create_child_sa(now, handle, peer.child),
+            3 => endpoint.delete_child_sa(now, handle, child),
+            4 => endpoint.delete_ike_sa(now, handle),
+            _ => endpoint.check_liveness(now, handle),
+        };
     }
 
     /// Writes A's SPI as SPIi and B's (if any) as SPIr, behind a non-ESP marker if there is
@@ -406,6 +457,19 @@ fn children(events: &[Event]) -> impl Iterator<Item = &ChildSaReady> {
         Event::ChildSaReady(c) => Some(&**c),
         _ => None,
     })
+}
+
+/// The inbound SPI of the newest Child SA not deleted yet (0 if none).
+fn newest_child(events: &[Event]) -> u32 {
+    let mut live: Vec<u32> = Vec::new();
+    for event in events {
+        match event {
+            Event::ChildSaReady(c) => live.push(c.inbound_spi),
+            Event::ChildSaDeleted { inbound_spi, .. } => live.retain(|s| s != inbound_spi),
+            _ => {}
+        }
+    }
+    live.last().copied().unwrap_or(0)
 }
 
 fn push(queue: &mut VecDeque<Transmit>, t: Transmit) {

@@ -19,7 +19,9 @@
 #[path = "../../../fuzz/fuzz_targets/ike_endpoint_harness.rs"]
 mod harness;
 
-use harness::{Harness, NAT_T, PATCH_SPIS, RELAY_A_TO_B, RELAY_B_TO_A, TO_A, TO_B, encode, run};
+use harness::{
+    COMMAND, DROP, Harness, NAT_T, PATCH_SPIS, RELAY_A_TO_B, RELAY_B_TO_A, TO_A, TO_B, encode, run,
+};
 use ipsec_ikev2::Event;
 
 const CHARON_GCM: &[u8] =
@@ -126,7 +128,57 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         (0xf0 | RELAY_B_TO_A, &[][..]),
     ]);
     seeds.push(("seed-handshake-then-timers", encode(&timers)));
+    // Rekeys after the handshake: each side rekeys the Child SA at once (a collision, RFC
+    // 7296 §2.8.1), then the IKE SA likewise (§2.8.2), with one datagram dropped.
+    let mut rekeys = relays(2);
+    rekeys.extend([
+        (RELAY_A_TO_B | COMMAND, &[0u8][..]),
+        (RELAY_B_TO_A | COMMAND, &[0u8][..]),
+    ]);
+    rekeys.extend(relays(4));
+    rekeys.extend([
+        (RELAY_A_TO_B | COMMAND, &[1u8][..]),
+        (RELAY_B_TO_A | COMMAND, &[1u8][..]),
+        (RELAY_A_TO_B | DROP, &[][..]),
+    ]);
+    rekeys.extend(relays(3));
+    rekeys.push((0x70 | RELAY_A_TO_B, &[][..]));
+    rekeys.extend(relays(4));
+    seeds.push(("seed-handshake-then-rekey-collisions", encode(&rekeys)));
+    // A further Child SA, then deletes crossing.
+    let mut more = relays(2);
+    more.push((RELAY_A_TO_B | COMMAND, &[2u8][..]));
+    more.extend(relays(1));
+    more.extend([
+        (RELAY_A_TO_B | COMMAND, &[3u8][..]),
+        (RELAY_B_TO_A | COMMAND, &[3u8][..]),
+    ]);
+    more.extend(relays(3));
+    seeds.push(("seed-handshake-then-more-children", encode(&more)));
     seeds
+}
+
+#[test]
+fn rekey_collisions_settle_with_agreeing_keys() {
+    let seeds = seeds();
+    let (_, input) = seeds
+        .iter()
+        .find(|(name, _)| *name == "seed-handshake-then-rekey-collisions")
+        .unwrap();
+    let h = run(input);
+    let rekeyed = |events: &[Event]| {
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::IkeSaRekeyed { .. }))
+            .count()
+    };
+    assert!(rekeyed(&h.a_events) >= 1 && rekeyed(&h.b_events) >= 1);
+    let child_rekeys = h
+        .a_events
+        .iter()
+        .filter(|e| matches!(e, Event::ChildSaReady(c) if c.rekeyed.is_some()))
+        .count();
+    assert!(child_rekeys >= 1);
 }
 
 fn established(h: &Harness) -> bool {
@@ -167,6 +219,8 @@ fn every_seed_replays() {
                 | "seed-handshake-datagrams"
                 | "seed-cookie-handshake"
                 | "seed-handshake-then-timers"
+                | "seed-handshake-then-rekey-collisions"
+                | "seed-handshake-then-more-children"
         );
         assert_eq!(established(&h), expect_up, "{name}");
         assert!(h.a.ike_sa_count() <= harness::MAX_A_SAS, "{name}");
