@@ -11,12 +11,16 @@
 //!   --local-ts 10.99.1.1/32 --remote-ts 10.99.2.1/32 [--mode tunnel|transport]
 //!   [--force-encap] [--ping 10.99.2.1 [--ping-source 10.99.1.1] [--ping-count 3]]
 //!   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
-//!   [--ping-interval MS] [--child-rekey SECS] [--ike-rekey SECS]
+//!   [--ping-interval MS] [--ping-delay MS] [--child-rekey SECS] [--ike-rekey SECS]
 //! ```
 //!
 //! `--child-rekey` and `--ike-rekey` set soft lifetimes (RFC 7296 §2.8): the Child SA is
 //! rekeyed after that long (less a random tenth), and deleted at half as long again if the
 //! rekey never succeeds; likewise the IKE SA.
+//!
+//! `--ping-delay` holds the first ping back that long after the first Child SA is up: a
+//! responder that pings at once may reach the initiator before the initiator has processed
+//! the IKE_AUTH response and installed its side of the SA.
 //!
 //! Site-to-site: both peers run in tunnel mode with their subnets as traffic selectors.
 //! Remote access: the client's `--local-ts` is its single inner address. Host-to-host:
@@ -62,6 +66,7 @@ struct Options {
     exit_after: Option<Duration>,
     liveness: Option<Duration>,
     ping_interval: Duration,
+    ping_delay: Duration,
     child_rekey: Option<Duration>,
     ike_rekey: Option<Duration>,
 }
@@ -74,7 +79,7 @@ ipsec-peer --role initiator|responder
   --local-ts CIDR --remote-ts CIDR [--mode tunnel|transport]
   [--force-encap] [--ping ADDR [--ping-source ADDR] [--ping-count 3]]
   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
-  [--ping-interval MS] [--child-rekey SECS] [--ike-rekey SECS]";
+  [--ping-interval MS] [--ping-delay MS] [--child-rekey SECS] [--ike-rekey SECS]";
 
 fn usage(problem: &str) -> String {
     format!("ipsec-peer: {problem}\n{USAGE}")
@@ -105,6 +110,7 @@ fn parse_options() -> Result<Options, String> {
         exit_after: None,
         liveness: None,
         ping_interval: Duration::from_millis(500),
+        ping_delay: Duration::ZERO,
         child_rekey: None,
         ike_rekey: None,
     };
@@ -178,6 +184,10 @@ fn parse_options() -> Result<Options, String> {
             "--ping-interval" => {
                 let ms: u64 = value()?.parse().map_err(|_| parse_err("--ping-interval"))?;
                 options.ping_interval = Duration::from_millis(ms.max(1));
+            }
+            "--ping-delay" => {
+                let ms: u64 = value()?.parse().map_err(|_| parse_err("--ping-delay"))?;
+                options.ping_delay = Duration::from_millis(ms);
             }
             "--child-rekey" => options.child_rekey = Some(seconds(value()?, "--child-rekey")?),
             "--ike-rekey" => options.ike_rekey = Some(seconds(value()?, "--ike-rekey")?),
@@ -470,7 +480,7 @@ fn run(options: Options) -> Result<(), String> {
                 Event::ChildSaInstalled { .. } if established_at.is_none() => {
                     established_at = Some(now);
                     if options.ping.is_some() {
-                        next_ping = Some(now);
+                        next_ping = Some(now + options.ping_delay);
                     }
                 }
                 Event::IkeSaClosed { .. } if deleted || stopping_since.is_some() => {

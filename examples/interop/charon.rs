@@ -1,9 +1,9 @@
 //! A strongSwan charon in a network namespace: configuration, start/stop, swanctl, and the keys
 //! it logs.
 //!
-//! Key lines in charon 5.9.8's filelog (`ike 4`, `chd 4`, `mgr 2`, `ike_name = yes`), after the
-//! thread and group (`08[IKE] `) and the IKE SA tag (`<lab|1> `, `<1> ` before a responder has
-//! found its config):
+//! Key lines in charon 5.9.8's filelog (`ike 4`, `chd 4`, `mgr 2`, `enc 2`, `net 2`,
+//! `ike_name = yes`), after the thread and group (`08[IKE] `) and the IKE SA tag (`<lab|1> `,
+//! `<1> ` before a responder has found its config):
 //!
 //! ```text
 //! 08[IKE] <lab|1> shared Diffie Hellman secret => 32 bytes @ 0x7fe7b0002e90
@@ -21,6 +21,13 @@
 //! 03[CHD] <lab|1>   SPI 0x2a30e3ed, src 10.99.0.1 dst 10.99.0.2
 //! ```
 //! "initiator key" protects initiator-to-responder traffic; AEAD keys carry their salt at the end.
+//!
+//! Rekeys: charon logs keys again for every rekeyed IKE SA and Child SA. A Child SA's
+//! "initiator" is that of the CREATE_CHILD_SA exchange that made it, told by whether the
+//! thread last logged `parsed ... request` or `parsed ... response`. A rekeyed IKE SA's keys
+//! may come under the old IKE SA's tag (charon initiated the rekey) or the new one's (it
+//! answered); the thread then checks in the new SA by name (`checkin IKEv2 SA lab[2] with
+//! SPIs ...`), which is what `parse_log` goes by.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -51,6 +58,43 @@ pub(crate) struct CharonConfig<'a> {
     /// The IKE initiator of the test (`swanctl --initiate` is run on it); decides the IDs.
     pub(crate) initiator: bool,
     pub(crate) suite: &'a Suite,
+    /// `esp_proposals` (the suite's `esp`, or `esp_pfs` for PFS in rekeys)
+    pub(crate) esp: &'a str,
+    /// Short rekey times (charon rekeys); None: strongSwan's defaults (4 h IKE, 1 h Child).
+    pub(crate) rekey: Option<RekeyTimes>,
+}
+
+/// Rekey times for a charon that is to rekey during the test, in seconds. `rand_time` is 0
+/// for both, so charon rekeys exactly on time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RekeyTimes {
+    /// children.<child>.rekey_time
+    pub(crate) child_rekey: u64,
+    /// children.<child>.life_time (hard)
+    pub(crate) child_life: u64,
+    /// connections.<conn>.rekey_time
+    pub(crate) ike_rekey: u64,
+    /// connections.<conn>.over_time (hard lifetime = rekey_time + over_time)
+    pub(crate) ike_over: u64,
+}
+
+impl RekeyTimes {
+    /// The swanctl.conf lines for the connection and for the child.
+    fn swanctl_lines(rekey: Option<&RekeyTimes>) -> (String, String) {
+        match rekey {
+            None => (String::new(), String::new()),
+            Some(r) => (
+                format!(
+                    "    rekey_time = {}s\n    over_time = {}s\n    rand_time = 0s\n",
+                    r.ike_rekey, r.ike_over
+                ),
+                format!(
+                    "        rekey_time = {}s\n        life_time = {}s\n        rand_time = 0s\n",
+                    r.child_rekey, r.child_life
+                ),
+            ),
+        }
+    }
 }
 
 pub(crate) struct Charon {
@@ -104,6 +148,8 @@ charon {{
       ike = 4
       chd = 4
       mgr = 2
+      enc = 2
+      net = 2
       ike_name = yes
     }}
   }}
@@ -123,6 +169,7 @@ charon {{
         } else {
             (ID_RESPONDER, ID_INITIATOR)
         };
+        let (ike_times, child_times) = RekeyTimes::swanctl_lines(cfg.rekey.as_ref());
         let swanctl = format!(
             r#"connections {{
   {CONN} {{
@@ -132,7 +179,7 @@ charon {{
     remote_port = 500
     proposals = {ike}
     mobike = no
-    local {{
+{ike_times}    local {{
       auth = psk
       id = {local_id}
     }}
@@ -147,7 +194,7 @@ charon {{
         esp_proposals = {esp}
         mode = tunnel
         start_action = none
-      }}
+{child_times}      }}
     }}
   }}
 }}
@@ -162,7 +209,7 @@ secrets {{
             la = cfg.local_addr,
             ra = cfg.remote_addr,
             ike = cfg.suite.ike,
-            esp = cfg.suite.esp,
+            esp = cfg.esp,
             lts = cfg.local_ts,
             rts = cfg.remote_ts,
         );
@@ -211,11 +258,17 @@ secrets {{
             15,
         )?;
         say!(
-            "charon ({label}) pid {pid} in {ns}: {} <-> {}, {} / {}",
+            "charon ({label}) pid {pid} in {ns}: {} <-> {}, {} / {}{}",
             cfg.local_addr,
             cfg.remote_addr,
             cfg.suite.ike,
-            cfg.suite.esp
+            cfg.esp,
+            cfg.rekey
+                .map(|r| format!(
+                    ", rekeys Child SA every {} s, IKE SA every {} s",
+                    r.child_rekey, r.ike_rekey
+                ))
+                .unwrap_or_default()
         );
         Ok(charon)
     }
@@ -475,133 +528,221 @@ fn split_log_line(line: &str) -> Option<LogLine<'_>> {
 }
 
 /// Parses every IKE SA (with its keys and ESP SAs) out of a charon filelog.
+///
+/// Lines carry the tag of the IKE SA a thread has checked out, which during an IKE SA rekey
+/// is the old one: the new IKE SA's keys are logged under the old tag. So IKE SA keys are
+/// kept per thread until that thread checks in an IKE SA (`checkin IKEv2 SA lab[2] with
+/// SPIs ...`, the new one first), and SPIs and `initiating IKE_SA lab[2]` go to the SA the
+/// message names. Child SA keys and ESP SAs belong to the tagged IKE SA.
 pub(crate) fn parse_log(text: &str) -> Vec<LoggedIkeSa> {
     let lines: Vec<&str> = text.lines().collect();
-    let mut sas: BTreeMap<String, LoggedIkeSa> = BTreeMap::new();
-    // child keys waiting for their "adding ... ESP SA" lines, per IKE SA
-    let mut pending: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let Some(l) = split_log_line(lines[i]) else {
-            i += 1;
+    let mut p = LogParser::default();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(l) = split_log_line(line) else {
             continue;
         };
         let Some(uid) = l.sa else {
-            i += 1;
             continue;
         };
         if is_hexdump_row(l.msg) {
-            i += 1;
             continue;
         }
-        let sa = sas.entry(uid.to_string()).or_insert_with(|| LoggedIkeSa {
-            unique_id: uid.to_string(),
-            ..Default::default()
-        });
         if let Some((label, rest)) = l.msg.split_once(" => ") {
             // hexdump header "LABEL => N bytes @ 0x..."; its rows follow (other threads'
-            // lines may come in between, the main loop still sees those)
+            // lines may come in between, the loop still sees those)
             let n: usize = rest
                 .split_whitespace()
                 .next()
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
-            let bytes = read_hexdump(&lines[i + 1..], l.thread, l.group, n);
-            i += 1;
-            let key = match (l.group, label) {
-                ("IKE", "shared Diffie Hellman secret") => Some("g_ir"),
-                ("IKE", "SKEYSEED") => Some("skeyseed"),
-                ("IKE", "Sk_d secret") => Some("sk_d"),
-                ("IKE", "Sk_ai secret") => Some("sk_ai"),
-                ("IKE", "Sk_ar secret") => Some("sk_ar"),
-                ("IKE", "Sk_ei secret") => Some("sk_ei"),
-                ("IKE", "Sk_er secret") => Some("sk_er"),
-                ("IKE", "Sk_pi secret") => Some("sk_pi"),
-                ("IKE", "Sk_pr secret") => Some("sk_pr"),
-                ("CHD", "encryption initiator key") => Some("encr_i"),
-                ("CHD", "encryption responder key") => Some("encr_r"),
-                ("CHD", "integrity initiator key") => Some("integ_i"),
-                ("CHD", "integrity responder key") => Some("integ_r"),
-                _ => None,
-            };
-            if let (Some(key), Some(bytes)) = (key, bytes) {
-                if l.group == "CHD" {
-                    pending
-                        .entry(uid.to_string())
-                        .or_default()
-                        .insert(key.to_string(), util::hex(&bytes));
-                } else {
-                    sa.keys.insert(key.to_string(), util::hex(&bytes));
-                }
+            if let Some(bytes) = read_hexdump(&lines[i + 1..], l.thread, l.group, n) {
+                p.key(&l, uid, label, &bytes);
             }
             continue;
         }
-        if l.group == "IKE" && l.msg.starts_with("initiating IKE_SA ") {
-            sa.initiator = true;
-        }
-        if l.group == "MGR" && l.msg.contains(" with SPIs ") {
-            let spis: Vec<&str> = l
-                .msg
-                .rsplit(" with SPIs ")
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .collect();
-            if let (Some(a), Some(b)) = (spis.first(), spis.get(1)) {
-                let (a, b) = (a.trim_end_matches("_i"), b.trim_end_matches("_r"));
-                if b.bytes().any(|c| c != b'0') {
-                    sa.spi_i = a.to_string();
-                    sa.spi_r = b.to_string();
+        match l.group {
+            "IKE" if l.msg.starts_with("initiating IKE_SA ") => {
+                if let Some(n) = named_sa(l.msg, " to ") {
+                    p.sa(n).initiator = true;
                 }
             }
-        }
-        if l.group == "CHD"
-            && (l.msg == "adding inbound ESP SA" || l.msg == "adding outbound ESP SA")
-        {
-            let inbound = l.msg.contains("inbound");
-            // next line of the same thread: "  SPI 0x464dc546, src 10.99.0.2 dst 10.99.0.1"
-            let next = lines[i + 1..]
-                .iter()
-                .take(50)
-                .filter_map(|x| split_log_line(x))
-                .find(|x| x.thread == l.thread);
-            if let Some(n) = next {
-                let t = n.msg.trim();
-                if let Some(rest) = t.strip_prefix("SPI ") {
-                    let words: Vec<&str> = rest.split_whitespace().collect();
-                    let spi = util::norm_hex(words.first().unwrap_or(&"").trim_end_matches(','));
-                    let src = words
-                        .iter()
-                        .position(|w| *w == "src")
-                        .and_then(|p| words.get(p + 1))
-                        .unwrap_or(&"");
-                    let dst = words
-                        .iter()
-                        .position(|w| *w == "dst")
-                        .and_then(|p| words.get(p + 1))
-                        .unwrap_or(&"");
-                    let keys = pending.get(uid).cloned().unwrap_or_default();
-                    // initiator keys protect initiator->responder traffic
-                    let use_initiator_keys = inbound != sa.initiator;
-                    let (ek, ik) = if use_initiator_keys {
-                        ("encr_i", "integ_i")
-                    } else {
-                        ("encr_r", "integ_r")
-                    };
-                    sa.esp.push(LoggedEspSa {
-                        spi,
-                        inbound,
-                        src: src.to_string(),
-                        dst: dst.to_string(),
-                        encr: keys.get(ek).cloned().unwrap_or_default(),
-                        integ: keys.get(ik).cloned().unwrap_or_default(),
-                    });
+            "ENC" if l.msg.starts_with("parsed ") => p.parsed(&l),
+            "MGR" if l.msg.contains(" with SPIs ") => p.checkin(&l),
+            "CHD" if l.msg == "adding inbound ESP SA" || l.msg == "adding outbound ESP SA" => {
+                // next line of the same thread: "  SPI 0x464dc546, src 10.99.0.2 dst 10.99.0.1"
+                let next = lines[i + 1..]
+                    .iter()
+                    .take(50)
+                    .filter_map(|x| split_log_line(x))
+                    .find(|x| x.thread == l.thread);
+                if let Some(n) = next {
+                    p.esp_sa(uid, l.msg.contains("inbound"), n.msg);
                 }
             }
+            _ => {}
         }
-        i += 1;
     }
-    sas.into_values().filter(|s| !s.spi_i.is_empty()).collect()
+    p.sas
+        .into_values()
+        .filter(|s| !s.spi_i.is_empty())
+        .collect()
+}
+
+/// The unique id N of the IKE SA a message names as `name[N]` before `before`
+/// ("checkin IKEv2 SA lab[2] with SPIs ...", "initiating IKE_SA lab[2] to ...").
+fn named_sa<'a>(msg: &'a str, before: &str) -> Option<&'a str> {
+    let head = msg.split(before).next()?;
+    let open = head.rfind('[')?;
+    let close = open + head[open..].find(']')?;
+    let n = &head[open + 1..close];
+    (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(n)
+}
+
+/// State while reading a charon log (see `parse_log`).
+#[derive(Default)]
+struct LogParser {
+    sas: BTreeMap<String, LoggedIkeSa>,
+    /// IKE SA keys per thread, until that thread checks in the IKE SA they belong to
+    ike_keys: BTreeMap<String, BTreeMap<String, String>>,
+    /// Child SA keys per IKE SA, until its "adding ... ESP SA" lines
+    child_keys: BTreeMap<String, PendingChild>,
+    /// per thread: whether the last message it parsed was a response (charon initiated that
+    /// exchange) or a request; keys are derived right after, in the same thread
+    parsed_response: BTreeMap<String, bool>,
+}
+
+impl LogParser {
+    fn sa(&mut self, uid: &str) -> &mut LoggedIkeSa {
+        self.sas
+            .entry(uid.to_string())
+            .or_insert_with(|| LoggedIkeSa {
+                unique_id: uid.to_string(),
+                ..Default::default()
+            })
+    }
+
+    /// A key's hexdump, logged under IKE SA `uid`.
+    fn key(&mut self, l: &LogLine<'_>, uid: &str, label: &str, bytes: &[u8]) {
+        let key = match (l.group, label) {
+            ("IKE", "shared Diffie Hellman secret") => "g_ir",
+            ("IKE", "SKEYSEED") => "skeyseed",
+            ("IKE", "Sk_d secret") => "sk_d",
+            ("IKE", "Sk_ai secret") => "sk_ai",
+            ("IKE", "Sk_ar secret") => "sk_ar",
+            ("IKE", "Sk_ei secret") => "sk_ei",
+            ("IKE", "Sk_er secret") => "sk_er",
+            ("IKE", "Sk_pi secret") => "sk_pi",
+            ("IKE", "Sk_pr secret") => "sk_pr",
+            ("CHD", "encryption initiator key") => "encr_i",
+            ("CHD", "encryption responder key") => "encr_r",
+            ("CHD", "integrity initiator key") => "integ_i",
+            ("CHD", "integrity responder key") => "integ_r",
+            _ => return,
+        };
+        if l.group == "CHD" {
+            let initiator = self.parsed_response.get(l.thread).copied();
+            let p = self.child_keys.entry(uid.to_string()).or_default();
+            p.keys.insert(key.to_string(), util::hex(bytes));
+            p.initiator = initiator;
+        } else {
+            self.ike_keys
+                .entry(l.thread.to_string())
+                .or_default()
+                .insert(key.to_string(), util::hex(bytes));
+        }
+    }
+
+    /// "parsed CREATE_CHILD_SA response 2 [ SA No KE TSi TSr ]"
+    fn parsed(&mut self, l: &LogLine<'_>) {
+        let kind = l.msg.split_whitespace().nth(2);
+        if let Some(response) = match kind {
+            Some("response") => Some(true),
+            Some("request") => Some(false),
+            _ => None,
+        } {
+            self.parsed_response.insert(l.thread.to_string(), response);
+        }
+    }
+
+    /// "checkin IKEv2 SA lab[2] with SPIs d386800b9a866454_i f157315def3d451e_r": the SPIs of
+    /// the SA it names, and the IKE keys this thread logged last (SKEYSEED and the rest; a
+    /// Child SA's PFS exchange alone leaves only a DH secret, which is dropped).
+    fn checkin(&mut self, l: &LogLine<'_>) {
+        let Some(n) = named_sa(l.msg, " with SPIs ") else {
+            return;
+        };
+        let spis: Vec<&str> = l
+            .msg
+            .rsplit(" with SPIs ")
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let keys = self.ike_keys.remove(l.thread);
+        let initiator = self.parsed_response.get(l.thread).copied();
+        let sa = self.sa(n);
+        if let (Some(a), Some(b)) = (spis.first(), spis.get(1)) {
+            let (a, b) = (a.trim_end_matches("_i"), b.trim_end_matches("_r"));
+            if b.bytes().any(|c| c != b'0') {
+                sa.spi_i = a.to_string();
+                sa.spi_r = b.to_string();
+            }
+        }
+        if let Some(keys) = keys.filter(|k| k.contains_key("skeyseed")) {
+            if sa.keys.is_empty()
+                && let Some(i) = initiator
+            {
+                // the exchange that made it: IKE_SA_INIT, or CREATE_CHILD_SA for a rekey
+                sa.initiator = i;
+            }
+            sa.keys = keys;
+        }
+    }
+
+    /// An "adding inbound/outbound ESP SA" of IKE SA `uid`, with its next line `spi_line`
+    /// ("  SPI 0x464dc546, src 10.99.0.2 dst 10.99.0.1").
+    fn esp_sa(&mut self, uid: &str, inbound: bool, spi_line: &str) {
+        let Some(rest) = spi_line.trim().strip_prefix("SPI ") else {
+            return;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let spi = util::norm_hex(words.first().unwrap_or(&"").trim_end_matches(','));
+        let after = |w: &str| {
+            words
+                .iter()
+                .position(|x| *x == w)
+                .and_then(|p| words.get(p + 1))
+                .unwrap_or(&"")
+                .to_string()
+        };
+        let p = self.child_keys.get(uid).cloned().unwrap_or_default();
+        let sa = self.sa(uid);
+        // initiator keys protect initiator->responder traffic; the initiator is that of the
+        // exchange that created the Child SA (IKE_AUTH or CREATE_CHILD_SA), not necessarily
+        // the IKE SA's
+        let initiator = p.initiator.unwrap_or(sa.initiator);
+        let (ek, ik) = if inbound != initiator {
+            ("encr_i", "integ_i")
+        } else {
+            ("encr_r", "integ_r")
+        };
+        sa.esp.push(LoggedEspSa {
+            spi,
+            inbound,
+            src: after("src"),
+            dst: after("dst"),
+            encr: p.keys.get(ek).cloned().unwrap_or_default(),
+            integ: p.keys.get(ik).cloned().unwrap_or_default(),
+        });
+    }
+}
+
+/// A Child SA's keys as logged, before its "adding inbound/outbound ESP SA" lines.
+#[derive(Clone, Debug, Default)]
+struct PendingChild {
+    keys: BTreeMap<String, String>,
+    /// charon initiated the exchange that derived them (None: no "parsed" line seen)
+    initiator: Option<bool>,
 }
 
 fn is_hexdump_row(msg: &str) -> bool {

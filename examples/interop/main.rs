@@ -7,15 +7,24 @@
 //! `ipsec-peer` example, checking: IKE SA and Child SA up on both sides, ICMP echo through
 //! the tunnel, our derived keys equal charon's logged keys, tshark decrypting every IKE SK
 //! payload and ESP packet with our key log (ICV correct), and a delete from either side ending
-//! both. Prints a matrix and `N passed, N failed`.
+//! both.
+//!
+//! Then the rekey cases (module `rekey`), each suite in both directions, six at a time: for
+//! 33 s our peer pings through the tunnel while charon (R1, with PFS) or our peer (R2, with
+//! PFS when we initiated the IKE SA) rekeys the Child SA every 8 s and the IKE SA every 15 s.
+//! They check the rekeys on both sides and the SAs both list at the end, that at most one
+//! echo is lost, and the same keys / tshark / delete checks over every SA of the run.
+//! Prints a matrix and `N passed, N failed[, N skipped]`.
 //!
 //! ```text
 //! cargo run -p ipsec-examples --example interop                    # against ipsec-peer
 //! cargo run -p ipsec-examples --example interop -- --standin-charon  # harness self-test
 //! ```
-//! Options: `--peer PATH`, `--standin-charon`, `--no-install`, `--suite NAME` (repeatable),
-//! `--direction we|charon`, `--workdir DIR` (default /tmp/ipsec-interop-PID, kept: charon
-//! logs, captures, key logs, tshark output per case), `--force-encap` (passed to ipsec-peer).
+//! Options: `--peer PATH`, `--standin-charon` (short cases only), `--no-install`,
+//! `--suite NAME` (repeatable), `--direction we|charon`, `--rekey none|charon|us` (repeatable;
+//! which kinds of case: short, R1, R2; default all), `--jobs N` (rekey cases at a time,
+//! default 6), `--workdir DIR` (default /tmp/ipsec-interop-PID, kept: charon logs, captures,
+//! key logs, tshark output per case), `--force-encap` (passed to ipsec-peer).
 //! `interop --analyse PCAP KEYLOG_DIR` only runs the tshark verdict on a capture.
 
 // A test harness, not library code: it owns threads, clocks and sleeps (clippy.toml bans
@@ -23,8 +32,10 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod charon;
+mod keys;
 mod netns;
 mod peer;
+mod rekey;
 mod suites;
 mod util;
 mod wireshark;
@@ -59,6 +70,8 @@ const EXIT_AFTER: u64 = 60;
 const PING_COUNT: u32 = 3;
 /// No new case starts after this much time.
 const BUDGET: Duration = Duration::from_secs(6 * 60);
+/// Rekey cases run this many at a time (--jobs).
+const JOBS: usize = 6;
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -71,6 +84,10 @@ struct Options {
     directions: Vec<Direction>,
     workdir: Option<PathBuf>,
     force_encap: bool,
+    /// which kinds of case: short (`none`), rekeyed by charon, rekeyed by us
+    rekeys: Vec<Rekey>,
+    /// rekey cases run this many at a time
+    jobs: usize,
     /// --analyse PCAP KEYDIR: only judge an existing capture with a key log
     analyse: Option<(PathBuf, PathBuf)>,
 }
@@ -84,6 +101,8 @@ fn parse_args() -> Result<Options, String> {
         directions: Vec::new(),
         workdir: None,
         force_encap: false,
+        rekeys: Vec::new(),
+        jobs: JOBS,
         analyse: None,
     };
     let mut args = std::env::args().skip(1);
@@ -101,6 +120,19 @@ fn parse_args() -> Result<Options, String> {
             },
             "--workdir" => o.workdir = Some(PathBuf::from(val("--workdir")?)),
             "--force-encap" => o.force_encap = true,
+            "--rekey" => match val("--rekey")?.as_str() {
+                "none" => o.rekeys.push(Rekey::None),
+                "charon" => o.rekeys.push(Rekey::ByCharon),
+                "us" => o.rekeys.push(Rekey::ByUs),
+                r => return Err(format!("unknown --rekey {r} (none|charon|us)")),
+            },
+            "--jobs" => {
+                o.jobs = val("--jobs")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--jobs needs a positive number")?
+            }
             "--analyse" => {
                 let pcap = PathBuf::from(val("--analyse")?);
                 let keys = PathBuf::from(val("--analyse")?);
@@ -109,7 +141,8 @@ fn parse_args() -> Result<Options, String> {
             "-h" | "--help" => {
                 println!(
                     "usage: interop [--peer PATH | --standin-charon] [--no-install] [--suite NAME]... \
-                     [--direction we|charon]... [--workdir DIR] [--force-encap]\n       \
+                     [--direction we|charon]... [--rekey none|charon|us]... [--jobs N] \
+                     [--workdir DIR] [--force-encap]\n       \
                      interop --analyse PCAP KEYLOG_DIR   (tshark verdict on a capture)\nsuites: {}",
                     SUITES.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
                 );
@@ -125,6 +158,9 @@ fn parse_args() -> Result<Options, String> {
     }
     if o.directions.is_empty() {
         o.directions = vec![Direction::WeInitiate, Direction::CharonInitiates];
+    }
+    if o.rekeys.is_empty() {
+        o.rekeys = vec![Rekey::None, Rekey::ByCharon, Rekey::ByUs];
     }
     Ok(o)
 }
@@ -161,17 +197,50 @@ enum DeleteBy {
     Charon,
 }
 
+/// Which side rekeys during a case (RFC 7296 §1.3.2, §1.3.3); `None` is the short case.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Rekey {
+    None,
+    /// R1: charon rekeys (short `rekey_time`s in its swanctl.conf); our peer has no lifetimes
+    ByCharon,
+    /// R2: our peer rekeys (`--child-rekey`, `--ike-rekey`); charon's lifetimes are long
+    ByUs,
+}
+
+impl Rekey {
+    fn is_some(self) -> bool {
+        self != Rekey::None
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Rekey::None => "-",
+            Rekey::ByCharon => "charon",
+            Rekey::ByUs => "us",
+        }
+    }
+    fn tag(self) -> &'static str {
+        match self {
+            Rekey::None => "",
+            Rekey::ByCharon => "-rekey-by-charon",
+            Rekey::ByUs => "-rekey-by-us",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Cell {
     Pass(String),
     Fail(String),
     Skip(String),
+    /// the check does not belong to this kind of case (not counted)
+    Absent,
 }
 
-const COLUMNS: [&str; 7] = [
+const COLUMNS: [&str; 8] = [
     "IKE up",
     "Child up",
     "ping",
+    "rekeys",
     "keys equal",
     "tshark IKE",
     "tshark ESP",
@@ -180,21 +249,61 @@ const COLUMNS: [&str; 7] = [
 const C_IKE: usize = 0;
 const C_CHILD: usize = 1;
 const C_PING: usize = 2;
-const C_KEYS: usize = 3;
-const C_TS_IKE: usize = 4;
-const C_TS_ESP: usize = 5;
-const C_DELETE: usize = 6;
+const C_REKEY: usize = 3;
+const C_KEYS: usize = 4;
+const C_TS_IKE: usize = 5;
+const C_TS_ESP: usize = 6;
+const C_DELETE: usize = 7;
 
 struct Row {
     suite: &'static Suite,
     dir: Direction,
     delete_by: DeleteBy,
-    cells: [Cell; 7],
+    rekey: Rekey,
+    /// PFS: the Child SA proposals carry the suite's DH group (`Suite::esp_pfs`)
+    pfs: bool,
+    cells: [Cell; 8],
     notes: Vec<String>,
     workdir: PathBuf,
 }
 
 impl Row {
+    /// A row whose cells are all "not run" yet (the rekeys cell absent for short cases).
+    fn new(
+        suite: &'static Suite,
+        dir: Direction,
+        delete_by: DeleteBy,
+        rekey: Rekey,
+        workdir: PathBuf,
+    ) -> Row {
+        let nr = || Cell::Skip("not run".into());
+        let mut cells = [nr(), nr(), nr(), nr(), nr(), nr(), nr(), nr()];
+        if !rekey.is_some() {
+            cells[C_REKEY] = Cell::Absent;
+        }
+        Row {
+            suite,
+            dir,
+            delete_by,
+            rekey,
+            pfs: pfs_for(rekey, dir),
+            cells,
+            notes: Vec::new(),
+            workdir,
+        }
+    }
+    /// The case's folder name under the work directory.
+    fn dirname(&self) -> String {
+        format!("{}-{}{}", self.suite.name, self.dir.tag(), self.rekey.tag())
+    }
+    /// The ESP proposal both sides use.
+    fn esp(&self) -> &'static str {
+        if self.pfs {
+            self.suite.esp_pfs
+        } else {
+            self.suite.esp
+        }
+    }
     fn set(&mut self, col: usize, ok: bool, detail: impl Into<String>) {
         let d = detail.into();
         self.cells[col] = if ok { Cell::Pass(d) } else { Cell::Fail(d) };
@@ -208,6 +317,16 @@ impl Row {
     }
 }
 
+/// PFS in the rekey cases: always when charon rekeys; when we rekey, only if we also
+/// initiated the IKE SA, so that our CREATE_CHILD_SA without KE is tested too.
+fn pfs_for(rekey: Rekey, dir: Direction) -> bool {
+    match rekey {
+        Rekey::None => false,
+        Rekey::ByCharon => true,
+        Rekey::ByUs => dir == Direction::WeInitiate,
+    }
+}
+
 fn print_matrix(rows: &[Row], standin: bool) -> (usize, usize, usize) {
     let mut out = String::new();
     let w0 = rows
@@ -217,14 +336,14 @@ fn print_matrix(rows: &[Row], standin: bool) -> (usize, usize, usize) {
         .unwrap_or(5)
         .max(5);
     out.push_str(&format!(
-        "\n{:<w0$}  {:<12}  {:<6}",
-        "suite", "direction", "del by"
+        "\n{:<w0$}  {:<12}  {:<10}  {:<6}",
+        "suite", "direction", "rekey by", "del by"
     ));
     for c in COLUMNS {
         out.push_str(&format!(" | {c:<10}"));
     }
     out.push('\n');
-    out.push_str(&"-".repeat(w0 + 24 + COLUMNS.len() * 13));
+    out.push_str(&"-".repeat(w0 + 36 + COLUMNS.len() * 13));
     out.push('\n');
     let (mut pass, mut fail, mut skip) = (0, 0, 0);
     for r in rows {
@@ -232,10 +351,12 @@ fn print_matrix(rows: &[Row], standin: bool) -> (usize, usize, usize) {
             DeleteBy::Us => "us",
             DeleteBy::Charon => "charon",
         };
+        let rekey = format!("{}{}", r.rekey.label(), if r.pfs { "+pfs" } else { "" });
         out.push_str(&format!(
-            "{:<w0$}  {:<12}  {:<6}",
+            "{:<w0$}  {:<12}  {:<10}  {:<6}",
             r.suite.name,
             r.dir.label(),
+            rekey,
             by
         ));
         for c in &r.cells {
@@ -252,6 +373,7 @@ fn print_matrix(rows: &[Row], standin: bool) -> (usize, usize, usize) {
                     skip += 1;
                     "n/a"
                 }
+                Cell::Absent => "-",
             };
             out.push_str(&format!(" | {t:<10}"));
         }
@@ -259,8 +381,16 @@ fn print_matrix(rows: &[Row], standin: bool) -> (usize, usize, usize) {
     }
     out.push_str("\ndetails:\n");
     for r in rows {
+        let rekey = match r.rekey {
+            Rekey::None => String::new(),
+            k => format!(
+                ", rekeyed by {}{}",
+                k.label(),
+                if r.pfs { " with PFS" } else { " without PFS" }
+            ),
+        };
         out.push_str(&format!(
-            "{} {} (files in {}):\n",
+            "{} {}{rekey} (files in {}):\n",
             r.suite.name,
             r.dir.label(),
             r.workdir.display()
@@ -270,6 +400,7 @@ fn print_matrix(rows: &[Row], standin: bool) -> (usize, usize, usize) {
                 Cell::Pass(d) => ("ok  ", d),
                 Cell::Fail(d) => ("FAIL", d),
                 Cell::Skip(d) => ("n/a ", d),
+                Cell::Absent => continue,
             };
             out.push_str(&format!("  {t} {:<10}: {d}\n", COLUMNS[i]));
         }
@@ -395,30 +526,22 @@ enum PeerKind<'a> {
     Standin,
 }
 
+/// Runs one case (`row` comes in with every cell "not run") and fills in its cells.
 fn run_case(
-    suite: &'static Suite,
-    dir: Direction,
-    delete_by: DeleteBy,
+    mut row: Row,
     peer_kind: &PeerKind<'_>,
     force_encap: bool,
     workdir: &Path,
     index: usize,
 ) -> Row {
-    let casedir = workdir.join(format!("{}-{}", suite.name, dir.tag()));
-    let nr = || Cell::Skip("not run".into());
-    let mut row = Row {
-        suite,
-        dir,
-        delete_by,
-        cells: [nr(), nr(), nr(), nr(), nr(), nr(), nr()],
-        notes: Vec::new(),
-        workdir: casedir.clone(),
-    };
+    let casedir = workdir.join(row.dirname());
+    row.workdir = casedir.clone();
     say!(
-        "=== {} / {} / delete by {:?} ===",
-        suite.name,
-        dir.label(),
-        delete_by
+        "=== {} / {} / rekey by {} / delete by {:?} ===",
+        row.suite.name,
+        row.dir.label(),
+        row.rekey.label(),
+        row.delete_by
     );
     if let Err(e) = std::fs::create_dir_all(&casedir) {
         row.fail_unset(&format!("setup: {e}"));
@@ -444,30 +567,6 @@ fn our_ike_spis(established: &Json, events: &[Json]) -> (String, String) {
         .unwrap_or_default()
 }
 
-/// Our keymat for the Child SA's `dir` ("inbound"/"outbound") SA: `{dir}_keymat` from
-/// child_sa_ready, else `encryption_key` + `integrity_key` of the esp_keys event with that SPI.
-fn our_keymat(child: &Json, dir: &str, events: &[Json]) -> String {
-    if let Some(k) = child
-        .str_of(&format!("{dir}_keymat"))
-        .filter(|k| !k.is_empty())
-    {
-        return k;
-    }
-    let spi = child.str_of(&format!("{dir}_spi")).unwrap_or_default();
-    events
-        .iter()
-        .filter(|e| e.event() == "esp_keys")
-        .find(|e| e.str_of("spi").is_some_and(|s| hex_eq(&s, &spi)))
-        .map(|e| {
-            format!(
-                "{}{}",
-                e.str_of("encryption_key").unwrap_or_default(),
-                e.str_of("integrity_key").unwrap_or_default()
-            )
-        })
-        .unwrap_or_default()
-}
-
 fn hex_eq(a: &str, b: &str) -> bool {
     util::norm_hex(a) == util::norm_hex(b)
 }
@@ -482,6 +581,12 @@ fn case_body(
     let suite = row.suite;
     let standin = matches!(peer_kind, PeerKind::Standin);
     let we_init = row.dir == Direction::WeInitiate;
+    let rekeying = row.rekey.is_some();
+    let delete_after = if rekeying {
+        rekey::DELETE_AFTER
+    } else {
+        DELETE_AFTER
+    };
     let lab = Lab::create(&index.to_string(), standin)?;
     let mut cap = Capture::start(&lab.ours, OUR_IF, &casedir.join("veth.pcap"))?;
     let mut charon = Charon::start(
@@ -495,6 +600,8 @@ fn case_body(
             remote_ts: &format!("{OUR_INNER}/32"),
             initiator: !we_init,
             suite,
+            esp: row.esp(),
+            rekey: (row.rekey == Rekey::ByCharon).then_some(rekey::CHARON_TIMES),
         },
     )?;
     let opts = PeerOptions {
@@ -504,9 +611,22 @@ fn case_body(
             Role::Responder
         },
         suite,
-        ping_count: we_init.then_some(PING_COUNT),
-        delete_after: (row.delete_by == DeleteBy::Us).then_some(DELETE_AFTER),
-        exit_after: EXIT_AFTER,
+        esp: row.esp(),
+        // rekey cases: our peer pings all along, whichever side initiated
+        ping_count: if rekeying {
+            Some(rekey::PINGS)
+        } else {
+            we_init.then_some(PING_COUNT)
+        },
+        ping_interval_ms: rekeying.then_some(rekey::PING_INTERVAL_MS),
+        ping_delay_ms: rekeying.then_some(rekey::PING_DELAY_MS),
+        rekey: (row.rekey == Rekey::ByUs).then_some((rekey::CHILD_REKEY, rekey::IKE_REKEY)),
+        delete_after: (row.delete_by == DeleteBy::Us).then_some(delete_after),
+        exit_after: if rekeying {
+            rekey::EXIT_AFTER
+        } else {
+            EXIT_AFTER
+        },
         force_encap,
         keylog_dir: casedir.join("keylog"),
     };
@@ -540,6 +660,8 @@ fn case_body(
     } else {
         None
     };
+    // about when our peer's --delete-after and the rekey timers started
+    let t_up = Instant::now();
     let sa = util::poll(
         Duration::from_secs(if ev_child.is_some() { 5 } else { 1 }),
         Duration::from_millis(200),
@@ -648,9 +770,16 @@ fn case_body(
     let ike_seen = ev_ike.is_some() || sa.is_some();
     let ping_ok;
     let ping_detail;
+    // at least two ESP packets per answered echo, in the capture
+    let mut esp_expected = 2 * PING_COUNT as usize;
     if !child_up {
         ping_ok = false;
         ping_detail = "no Child SA on either side, nothing to ping through".to_string();
+    } else if rekeying {
+        let t = rekey::traffic(&mut peer);
+        ping_ok = t.ok;
+        ping_detail = t.detail;
+        esp_expected = 2 * t.answered;
     } else if we_init {
         let replies = peer.wait_count("ping_reply", PING_COUNT as usize, Duration::from_secs(10));
         let mut seqs: Vec<String> = replies
@@ -684,86 +813,21 @@ fn case_body(
     // refined below with the capture (ESP-in-UDP check)
     row.set(C_PING, ping_ok, ping_detail.clone());
 
-    // --- keys: ours against charon's log
-    let ev_keys = peer.wait_event("ike_keys", Duration::from_secs(3));
+    // --- rekeys: how many on each side, and the SAs both list at the end
+    if rekeying {
+        let (ok, detail) = rekey::check_rekeys(&mut peer, &charon, row.rekey, row.pfs, t_up);
+        row.set(C_REKEY, ok, detail);
+    }
+
+    // --- keys: ours against charon's log, for every IKE SA and ESP SA charon logged
+    peer.wait_event("ike_keys", Duration::from_secs(3));
     let logged = charon::parse_log(&charon.log());
     let _ = std::fs::write(
         casedir.join("charon-keys.txt"),
         charon::keys_summary(&logged),
     );
-    {
-        let mut why = Vec::new();
-        let mut compared = 0;
-        match (&ev_keys, &ev_ike) {
-            (None, _) => why.push("our peer printed no ike_keys".to_string()),
-            (Some(k), _) => {
-                let (i, r) = (
-                    k.str_of("spi_i").unwrap_or_default(),
-                    k.str_of("spi_r").unwrap_or_default(),
-                );
-                match logged
-                    .iter()
-                    .find(|l| hex_eq(&l.spi_i, &i) && hex_eq(&l.spi_r, &r))
-                {
-                    None => why.push(format!("charon logged no keys for IKE SA {i}_i {r}_r")),
-                    Some(l) => {
-                        for name in [
-                            "skeyseed", "sk_d", "sk_ai", "sk_ar", "sk_ei", "sk_er", "sk_pi",
-                            "sk_pr",
-                        ] {
-                            let ours = k.str_of(name).unwrap_or_default();
-                            let theirs = l.keys.get(name).cloned().unwrap_or_default();
-                            let required = !matches!(name, "sk_ai" | "sk_ar");
-                            if required && theirs.is_empty() {
-                                why.push(format!("charon's log has no {name}"));
-                            } else if !hex_eq(&ours, &theirs) {
-                                why.push(format!("{name}: ours {ours:?}, charon's {theirs:?}"));
-                            } else if !theirs.is_empty() {
-                                compared += 1;
-                            }
-                        }
-                        match &ev_child {
-                            None => why.push("no child_sa_ready to compare Child SA keys".into()),
-                            Some(c) => {
-                                for (dir, theirs_inbound) in
-                                    [("inbound", false), ("outbound", true)]
-                                {
-                                    let spi = c.str_of(&format!("{dir}_spi")).unwrap_or_default();
-                                    let ours = our_keymat(c, dir, &peer.events);
-                                    match l.esp.iter().find(|e| hex_eq(&e.spi, &spi)) {
-                                        None => why.push(format!(
-                                            "charon logged no ESP SA with SPI {spi}"
-                                        )),
-                                        Some(e) => {
-                                            if e.inbound != theirs_inbound {
-                                                why.push(format!(
-                                                    "SPI {spi} is {dir} for both sides"
-                                                ));
-                                            }
-                                            if !hex_eq(&ours, &e.keymat()) {
-                                                why.push(format!(
-                                                    "{dir} keymat (SPI {spi}): ours {ours:?}, charon's {:?}",
-                                                    e.keymat()
-                                                ));
-                                            } else {
-                                                compared += 1;
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let detail = if why.is_empty() {
-            format!("{compared} keys equal (SKEYSEED, SK_*, both ESP keymats)")
-        } else {
-            why.join("; ")
-        };
-        row.set(C_KEYS, why.is_empty(), detail);
-    }
+    let (keys_ok, keys_detail) = keys::compare(&logged, &peer.events);
+    row.set(C_KEYS, keys_ok, keys_detail);
 
     // --- delete
     if !ike_seen {
@@ -792,7 +856,7 @@ fn case_body(
                 Err(e) => why.push(format!("swanctl --terminate: {e}")),
             },
         }
-        let closed = peer.wait_event("ike_sa_closed", Duration::from_secs(DELETE_AFTER + 10));
+        let closed = peer.wait_event("ike_sa_closed", Duration::from_secs(delete_after + 10));
         let child_deleted = peer.wait_event("child_sa_deleted", Duration::from_secs(2));
         let charon_empty = util::poll(Duration::from_secs(5), Duration::from_millis(200), || {
             charon
@@ -830,7 +894,7 @@ fn case_body(
             why.push("stand-in charon still lists SAs".into());
         }
         let who = match row.delete_by {
-            DeleteBy::Us => format!("our peer (--delete-after {DELETE_AFTER})"),
+            DeleteBy::Us => format!("our peer (--delete-after {delete_after})"),
             DeleteBy::Charon => "swanctl --terminate --ike".to_string(),
         };
         let detail = if why.is_empty() {
@@ -891,7 +955,7 @@ fn case_body(
             row.cells[C_TS_ESP] = Cell::Skip(why);
             // still count the ESP-in-UDP packets
             if let Ok(v) = wireshark::analyse(&pcap, None, &scratch) {
-                refine_ping(row, ping_ok, &ping_detail, &v);
+                refine_ping(row, ping_ok, &ping_detail, esp_expected, &v);
             }
         }
         Some(_) => {
@@ -906,53 +970,17 @@ fn case_body(
                     row.set(C_TS_ESP, false, e);
                 }
                 Ok(v) => {
-                    refine_ping(row, ping_ok, &ping_detail, &v);
+                    refine_ping(row, ping_ok, &ping_detail, esp_expected, &v);
                     let note_missing = if missing.is_empty() {
                         String::new()
                     } else {
                         format!(" (our key log lacks {})", missing.join(", "))
                     };
-                    let ike_ok = v.sk_msgs >= 4 && v.sk_ok == v.sk_msgs;
-                    let esp_ok = v.esp >= 2 * PING_COUNT as usize && v.esp_ok == v.esp;
-                    let probs = |kind: &str, ok: bool, few: bool, want: &str| {
-                        let mut p: Vec<String> = v
-                            .problems
-                            .iter()
-                            .filter(|p| p.contains(kind))
-                            .take(3)
-                            .cloned()
-                            .collect();
-                        if few {
-                            p.insert(0, format!("expected at least {want}"));
-                        }
-                        if ok || p.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; {}", p.join("; "))
-                        }
-                    };
-                    let ike_detail = probs(
-                        "IKE",
-                        ike_ok,
-                        v.sk_msgs < 4,
-                        "4 (IKE_AUTH and INFORMATIONAL Delete, both ways)",
-                    );
-                    let esp_detail = probs(
-                        "ESP",
-                        esp_ok,
-                        v.esp < 2 * PING_COUNT as usize,
-                        "6 (3 echo requests and replies)",
-                    );
-                    row.set(
-                        C_TS_IKE,
-                        ike_ok,
-                        format!("{}{note_missing}{ike_detail}", v.ike_summary()),
-                    );
-                    row.set(
-                        C_TS_ESP,
-                        esp_ok,
-                        format!("{}{note_missing}{esp_detail}", v.esp_summary()),
-                    );
+                    let want = CaptureExpectations::new(rekeying, esp_expected);
+                    let (ike_ok, ike_detail) = want.judge_ike(&v);
+                    let (esp_ok, esp_detail) = want.judge_esp(&v);
+                    row.set(C_TS_IKE, ike_ok, format!("{ike_detail}{note_missing}"));
+                    row.set(C_TS_ESP, esp_ok, format!("{esp_detail}{note_missing}"));
                     if !(ike_ok && esp_ok) {
                         // diagnosis: would charon's own keys have decrypted it?
                         let ck = casedir.join("charon-keylog");
@@ -981,9 +1009,15 @@ fn case_body(
 }
 
 /// The ping passes only if the echo really went as ESP in UDP: every ESP packet in the
-/// capture is UDP-encapsulated and there are at least two per echo.
-fn refine_ping(row: &mut Row, ping_ok: bool, detail: &str, v: &wireshark::Verdict) {
-    let encap_ok = v.esp >= 2 * PING_COUNT as usize && v.esp_udp == v.esp;
+/// capture is UDP-encapsulated and there are at least two per echo (`esp_expected`).
+fn refine_ping(
+    row: &mut Row,
+    ping_ok: bool,
+    detail: &str,
+    esp_expected: usize,
+    v: &wireshark::Verdict,
+) {
+    let encap_ok = v.esp >= esp_expected && v.esp_udp == v.esp;
     row.set(
         C_PING,
         ping_ok && encap_ok,
@@ -992,6 +1026,214 @@ fn refine_ping(row: &mut Row, ping_ok: bool, detail: &str, v: &wireshark::Verdic
             v.esp, v.esp_udp
         ),
     );
+}
+
+/// What a case's capture must hold at least, for the two tshark checks.
+struct CaptureExpectations {
+    sk_msgs: usize,
+    sk_why: &'static str,
+    /// IKE SAs (SPI pairs) the SK messages belong to
+    ike_sas: usize,
+    create_child_sa: usize,
+    esp: usize,
+    /// distinct ESP SPIs, i.e. Child SAs times two
+    esp_spis: usize,
+}
+
+impl CaptureExpectations {
+    fn new(rekeying: bool, esp: usize) -> CaptureExpectations {
+        if rekeying {
+            let (child, ike) = (rekey::MIN_CHILD_REKEYS, rekey::MIN_IKE_REKEYS);
+            CaptureExpectations {
+                // IKE_AUTH, each rekey's CREATE_CHILD_SA and its Delete, the final Delete
+                sk_msgs: 2 + 4 * (child + ike) + 2,
+                sk_why: "IKE_AUTH, CREATE_CHILD_SA and INFORMATIONAL Delete for each rekey, \
+                         the final Delete",
+                ike_sas: 1 + ike,
+                create_child_sa: 2 * (child + ike),
+                esp,
+                esp_spis: 2 * (1 + child),
+            }
+        } else {
+            CaptureExpectations {
+                sk_msgs: 4,
+                sk_why: "IKE_AUTH and INFORMATIONAL Delete, both ways",
+                ike_sas: 1,
+                create_child_sa: 0,
+                esp,
+                esp_spis: 2,
+            }
+        }
+    }
+
+    /// Every SK message decrypted with a correct ICV, and at least the expected ones seen.
+    fn judge_ike(&self, v: &wireshark::Verdict) -> (bool, String) {
+        let mut short = Vec::new();
+        if v.sk_msgs < self.sk_msgs {
+            short.push(format!(
+                "expected at least {} SK messages ({})",
+                self.sk_msgs, self.sk_why
+            ));
+        }
+        if v.sk_sas.len() < self.ike_sas {
+            short.push(format!(
+                "expected SK messages of at least {} IKE SAs",
+                self.ike_sas
+            ));
+        }
+        if v.create_child_sa < self.create_child_sa {
+            short.push(format!(
+                "expected at least {} CREATE_CHILD_SA messages",
+                self.create_child_sa
+            ));
+        }
+        let ok = short.is_empty() && v.sk_ok == v.sk_msgs;
+        (ok, with_problems(v.ike_summary(), ok, short, v, "IKE"))
+    }
+
+    /// Every ESP packet decrypted with a correct ICV, and at least the expected ones seen.
+    fn judge_esp(&self, v: &wireshark::Verdict) -> (bool, String) {
+        let mut short = Vec::new();
+        if v.esp < self.esp {
+            short.push(format!(
+                "expected at least {} ESP packets (echo requests and replies)",
+                self.esp
+            ));
+        }
+        if v.esp_spis.len() < self.esp_spis {
+            short.push(format!(
+                "expected ESP packets under at least {} SPIs",
+                self.esp_spis
+            ));
+        }
+        let ok = short.is_empty() && v.esp_ok == v.esp;
+        (ok, with_problems(v.esp_summary(), ok, short, v, "ESP"))
+    }
+}
+
+/// `summary`, and when not `ok` what fell short and the first tshark problems of `kind`.
+fn with_problems(
+    summary: String,
+    ok: bool,
+    mut short: Vec<String>,
+    v: &wireshark::Verdict,
+    kind: &str,
+) -> String {
+    if ok {
+        return summary;
+    }
+    short.extend(
+        v.problems
+            .iter()
+            .filter(|p| p.contains(kind))
+            .take(3)
+            .cloned(),
+    );
+    if short.is_empty() {
+        summary
+    } else {
+        format!("{summary}; {}", short.join("; "))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the cases
+
+/// Every case the options ask for, numbered (the number names its namespaces): first the
+/// short cases, then the rekey cases, each suite in both directions. Each direction and each
+/// suite sees both delete variants.
+fn plan_cases(opts: &Options, workdir: &Path) -> Vec<(usize, Row)> {
+    let mut plan = Vec::new();
+    for (ri, rekey) in [Rekey::None, Rekey::ByCharon, Rekey::ByUs]
+        .into_iter()
+        .enumerate()
+    {
+        if !opts.rekeys.contains(&rekey) || (rekey.is_some() && opts.standin) {
+            continue;
+        }
+        for (si, suite) in SUITES.iter().enumerate() {
+            if !opts.suites.is_empty()
+                && !opts
+                    .suites
+                    .iter()
+                    .any(|s| s == suite.name || s == suite.ike)
+            {
+                continue;
+            }
+            for (di, dir) in [Direction::WeInitiate, Direction::CharonInitiates]
+                .into_iter()
+                .enumerate()
+            {
+                if !opts.directions.contains(&dir) {
+                    continue;
+                }
+                let delete_by = if (si + di + ri) % 2 == 0 {
+                    DeleteBy::Us
+                } else {
+                    DeleteBy::Charon
+                };
+                let row = Row::new(suite, dir, delete_by, rekey, workdir.to_path_buf());
+                plan.push((plan.len() + 1, row));
+            }
+        }
+    }
+    plan
+}
+
+/// What every case shares.
+struct RunContext<'a> {
+    peer_kind: &'a PeerKind<'a>,
+    force_encap: bool,
+    workdir: &'a Path,
+    start: Instant,
+}
+
+impl RunContext<'_> {
+    /// Runs case number `index`, unless the time budget is used up.
+    fn run(&self, mut row: Row, index: usize) -> Row {
+        if self.start.elapsed() > BUDGET {
+            for c in row.cells.iter_mut() {
+                if !matches!(c, Cell::Absent) {
+                    *c = Cell::Fail("not run: time budget used up".into());
+                }
+            }
+            return row;
+        }
+        util::set_case_label(&format!("#{index} {}", row.dirname()));
+        let row = run_case(row, self.peer_kind, self.force_encap, self.workdir, index);
+        util::set_case_label("");
+        row
+    }
+
+    /// Runs the cases on `jobs` threads at once (each has its own namespaces, charon and
+    /// peer); returns the rows in the order given.
+    fn run_parallel(&self, cases: Vec<(usize, Row)>, jobs: usize) -> Vec<Row> {
+        let n = cases.len();
+        let queue = std::sync::Mutex::new(cases.into_iter().enumerate().collect::<Vec<_>>());
+        let done = std::sync::Mutex::new(Vec::with_capacity(n));
+        std::thread::scope(|scope| {
+            for _ in 0..jobs.clamp(1, n.max(1)) {
+                scope.spawn(|| {
+                    loop {
+                        let next = match queue.lock() {
+                            Ok(mut q) => (!q.is_empty()).then(|| q.remove(0)),
+                            Err(_) => None,
+                        };
+                        let Some((pos, (index, row))) = next else {
+                            break;
+                        };
+                        let row = self.run(row, index);
+                        if let Ok(mut d) = done.lock() {
+                            d.push((pos, row));
+                        }
+                    }
+                });
+            }
+        });
+        let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+        done.sort_by_key(|(pos, _)| *pos);
+        done.into_iter().map(|(_, r)| r).collect()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1075,54 +1317,27 @@ fn real_main() -> i32 {
     );
 
     let start = Instant::now();
-    let mut rows = Vec::new();
-    let mut index = 0;
-    for (si, suite) in SUITES.iter().enumerate() {
-        if !opts.suites.is_empty()
-            && !opts
-                .suites
-                .iter()
-                .any(|s| s == suite.name || s == suite.ike)
-        {
-            continue;
-        }
-        for (di, dir) in [Direction::WeInitiate, Direction::CharonInitiates]
-            .into_iter()
-            .enumerate()
-        {
-            if !opts.directions.contains(&dir) {
-                continue;
-            }
-            // each direction and each suite sees both delete variants
-            let delete_by = if (si + di) % 2 == 0 {
-                DeleteBy::Us
-            } else {
-                DeleteBy::Charon
-            };
-            index += 1;
-            if start.elapsed() > BUDGET {
-                let nr = || Cell::Fail("not run: time budget used up".into());
-                rows.push(Row {
-                    suite,
-                    dir,
-                    delete_by,
-                    cells: [nr(), nr(), nr(), nr(), nr(), nr(), nr()],
-                    notes: Vec::new(),
-                    workdir: workdir.clone(),
-                });
-                continue;
-            }
-            rows.push(run_case(
-                suite,
-                dir,
-                delete_by,
-                &peer_kind,
-                opts.force_encap,
-                &workdir,
-                index,
-            ));
-        }
+    if opts.standin && opts.rekeys.iter().any(|r| r.is_some()) {
+        say!("--standin-charon: only the short cases (the stand-in reports no rekey events)");
     }
+    let plan = plan_cases(&opts, &workdir);
+    let ctx = RunContext {
+        peer_kind: &peer_kind,
+        force_encap: opts.force_encap,
+        workdir: &workdir,
+        start,
+    };
+    let (short, long): (Vec<_>, Vec<_>) = plan.into_iter().partition(|(_, r)| !r.rekey.is_some());
+    let mut rows: Vec<Row> = short.into_iter().map(|(i, r)| ctx.run(r, i)).collect();
+    if !long.is_empty() {
+        say!(
+            "{} rekey cases, {} at a time (each about {} s)",
+            long.len(),
+            opts.jobs,
+            rekey::DELETE_AFTER + 10
+        );
+    }
+    rows.extend(ctx.run_parallel(long, opts.jobs));
     let (pass, fail, skip) = print_matrix(&rows, opts.standin);
     say!("finished in {:.1} s", start.elapsed().as_secs_f64());
     if skip > 0 {

@@ -24,8 +24,16 @@ pub(crate) enum Role {
 pub(crate) struct PeerOptions<'a> {
     pub(crate) role: Role,
     pub(crate) suite: &'a Suite,
-    /// ping 10.99.2.1 this many times once the Child SA is up (initiator only)
+    /// `--esp-proposal` (the suite's `esp`, or `esp_pfs`)
+    pub(crate) esp: &'a str,
+    /// ping 10.99.2.1 this many times once the Child SA is up
     pub(crate) ping_count: Option<u32>,
+    /// `--ping-interval` and `--ping-delay` in milliseconds (None: ipsec-peer's defaults,
+    /// 500 and 0)
+    pub(crate) ping_interval_ms: Option<u64>,
+    pub(crate) ping_delay_ms: Option<u64>,
+    /// `--child-rekey` and `--ike-rekey` in seconds (None: no lifetimes, never rekeys)
+    pub(crate) rekey: Option<(u64, u64)>,
     pub(crate) delete_after: Option<u64>,
     pub(crate) exit_after: u64,
     pub(crate) force_encap: bool,
@@ -67,7 +75,7 @@ impl PeerOptions<'_> {
             "--ike-proposal".into(),
             self.suite.ike.into(),
             "--esp-proposal".into(),
-            self.suite.esp.into(),
+            self.esp.into(),
             "--local-ts".into(),
             format!("{OUR_INNER}/32"),
             "--remote-ts".into(),
@@ -84,6 +92,20 @@ impl PeerOptions<'_> {
                 OUR_INNER.into(),
             ]);
             a.extend(["--ping-count".into(), n.to_string()]);
+            if let Some(ms) = self.ping_interval_ms {
+                a.extend(["--ping-interval".into(), ms.to_string()]);
+            }
+            if let Some(ms) = self.ping_delay_ms {
+                a.extend(["--ping-delay".into(), ms.to_string()]);
+            }
+        }
+        if let Some((child, ike)) = self.rekey {
+            a.extend([
+                "--child-rekey".into(),
+                child.to_string(),
+                "--ike-rekey".into(),
+                ike.to_string(),
+            ]);
         }
         a.extend(["--keylog-dir".into(), self.keylog_dir.display().to_string()]);
         if let Some(d) = self.delete_after {
@@ -182,6 +204,8 @@ impl Peer {
             remote_ts: &format!("{CHARON_INNER}/32"),
             initiator: opts.role == Role::Initiator,
             suite: opts.suite,
+            esp: opts.esp,
+            rekey: None,
         };
         let charon = Charon::start("stand-in for ipsec-peer", ns, &dir.join("standin"), &cfg)?;
         let mut peer = Peer {
@@ -363,6 +387,21 @@ impl Peer {
             } else {
                 20
             }));
+        }
+    }
+
+    /// Waits (bounded) until `done` holds for all events seen so far; whether it did.
+    pub(crate) fn wait_all(&mut self, timeout: Duration, done: impl Fn(&[Json]) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.poll();
+            if done(&self.events) {
+                return true;
+            }
+            if Instant::now() >= deadline || self.exit.is_some() {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(20));
         }
     }
 

@@ -5,6 +5,9 @@ pub(crate) struct Suite {
     pub(crate) name: &'static str,
     pub(crate) ike: &'static str,
     pub(crate) esp: &'static str,
+    /// `esp` with the IKE suite's Diffie-Hellman group: PFS in CREATE_CHILD_SA rekeys (in
+    /// IKE_AUTH both sides leave the group out)
+    pub(crate) esp_pfs: &'static str,
     /// `ikev2_decryption_table` encryption and integrity algorithm names (None: tshark 4.0
     /// cannot decrypt this suite)
     pub(crate) ws_ike: Option<(&'static str, &'static str)>,
@@ -17,6 +20,7 @@ pub(crate) const SUITES: [Suite; 3] = [
         name: "aes256gcm16-x25519",
         ike: "aes256gcm16-prfsha256-x25519",
         esp: "aes256gcm16",
+        esp_pfs: "aes256gcm16-x25519",
         ws_ike: Some(("AES-GCM-256 with 16 octet ICV [RFC5282]", "NONE [RFC4306]")),
         ws_esp: Some(("AES-GCM with 16 octet ICV [RFC4106]", "NULL")),
     },
@@ -24,6 +28,7 @@ pub(crate) const SUITES: [Suite; 3] = [
         name: "aes128-sha256-modp2048",
         ike: "aes128-sha256-modp2048",
         esp: "aes128-sha256",
+        esp_pfs: "aes128-sha256-modp2048",
         ws_ike: Some(("AES-CBC-128 [RFC3602]", "HMAC_SHA2_256_128 [RFC4868]")),
         ws_esp: Some(("AES-CBC [RFC3602]", "HMAC-SHA-256-128 [RFC4868]")),
     },
@@ -31,6 +36,7 @@ pub(crate) const SUITES: [Suite; 3] = [
         name: "chacha20poly1305-x25519",
         ike: "chacha20poly1305-prfsha256-x25519",
         esp: "chacha20poly1305",
+        esp_pfs: "chacha20poly1305-x25519",
         ws_ike: None,
         ws_esp: None,
     },

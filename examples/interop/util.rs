@@ -19,10 +19,38 @@ pub(crate) fn elapsed() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64()
 }
 
-/// One progress line on stderr, prefixed with the time since start.
+thread_local! {
+    /// The case this thread runs, for `say!` (cases run in parallel).
+    static CASE_LABEL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Sets the label `say!` puts on this thread's lines ("" for none).
+pub(crate) fn set_case_label(label: &str) {
+    CASE_LABEL.with(|l| *l.borrow_mut() = label.to_string());
+}
+
+/// `"[label] "`, or "" outside a labelled case.
+pub(crate) fn case_prefix() -> String {
+    CASE_LABEL.with(|l| {
+        let l = l.borrow();
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!("[{l}] ")
+        }
+    })
+}
+
+/// One progress line on stderr, prefixed with the time since start (and the case's label
+/// when cases run in parallel).
 macro_rules! say {
     ($($arg:tt)*) => {
-        eprintln!("[{:7.2}] {}", $crate::util::elapsed(), format!($($arg)*))
+        eprintln!(
+            "[{:7.2}] {}{}",
+            $crate::util::elapsed(),
+            $crate::util::case_prefix(),
+            format!($($arg)*)
+        )
     };
 }
 pub(crate) use say;

@@ -1,6 +1,7 @@
 //! Capture on the veth pair with dumpcap, Wireshark's key tables, and tshark's verdict on
 //! every IKE SK payload and every ESP packet.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -142,18 +143,38 @@ pub(crate) struct Verdict {
     pub(crate) esp_ok: usize,
     /// frame numbers and reasons of the failures
     pub(crate) problems: Vec<String>,
+    /// the IKE SAs (`SPIi_SPIr`) of the SK messages, and how many were CREATE_CHILD_SA
+    pub(crate) sk_sas: BTreeSet<String>,
+    pub(crate) create_child_sa: usize,
+    /// the SPIs of the ESP packets (lower-case hex), and of those that decrypted correctly
+    pub(crate) esp_spis: BTreeSet<String>,
+    pub(crate) esp_ok_spis: BTreeSet<String>,
 }
 
 impl Verdict {
     pub(crate) fn ike_summary(&self) -> String {
+        let rekeys = if self.create_child_sa > 0 || self.sk_sas.len() > 1 {
+            format!(
+                " ({} CREATE_CHILD_SA, {} IKE SAs)",
+                self.create_child_sa,
+                self.sk_sas.len()
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{}/{} SK messages decrypted, ICV correct",
+            "{}/{} SK messages decrypted, ICV correct{rekeys}",
             self.sk_ok, self.sk_msgs
         )
     }
     pub(crate) fn esp_summary(&self) -> String {
+        let spis = if self.esp_spis.len() > 2 {
+            format!(", {} SPIs", self.esp_spis.len())
+        } else {
+            String::new()
+        };
         format!(
-            "{}/{} ESP packets decrypted, ICV correct ({} in UDP)",
+            "{}/{} ESP packets decrypted, ICV correct ({} in UDP{spis})",
             self.esp_ok, self.esp, self.esp_udp
         )
     }
@@ -230,6 +251,22 @@ pub(crate) fn judge(text: &str) -> Verdict {
             let skf = count(&|l| l.starts_with("Payload: Encrypted and Authenticated Fragment"));
             if sk + skf > 0 {
                 v.sk_msgs += 1;
+                let field = |name: &str| {
+                    f.iter()
+                        .map(|l| l.trim())
+                        .find_map(|l| l.strip_prefix(name))
+                        .unwrap_or("?")
+                        .trim()
+                        .to_string()
+                };
+                v.sk_sas.insert(format!(
+                    "{}_{}",
+                    field("Initiator SPI:"),
+                    field("Responder SPI:")
+                ));
+                if field("Exchange type:").starts_with("CREATE_CHILD_SA") {
+                    v.create_child_sa += 1;
+                }
                 let dec = count(&|l| l.starts_with("Decrypted Data ("));
                 let icv_ok = count(&|l| {
                     l.starts_with("Integrity Checksum Data:") && l.ends_with("[correct]")
@@ -274,8 +311,18 @@ pub(crate) fn judge(text: &str) -> Verdict {
                 .filter(|l| l.starts_with("Internet Protocol Version 4,"))
                 .count();
             let malformed = f.iter().any(|l| l.contains("Malformed Packet"));
+            // "ESP SPI: 0xc5a128b6 (3315673270)"
+            let spi_hex = f
+                .iter()
+                .map(|l| l.trim())
+                .find_map(|l| l.strip_prefix("ESP SPI: "))
+                .and_then(|r| r.split_whitespace().next())
+                .map(util::norm_hex)
+                .unwrap_or_default();
+            v.esp_spis.insert(spi_hex.clone());
             if decrypted && good && !bad && ipv4_headers >= 2 && !malformed {
                 v.esp_ok += 1;
+                v.esp_ok_spis.insert(spi_hex);
             } else {
                 let icv: Vec<&str> = f
                     .iter()

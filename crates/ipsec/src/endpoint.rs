@@ -505,21 +505,23 @@ impl Endpoint {
         let mut lifetime_events = false;
         while let Some(event) = self.sad.poll_event() {
             match event {
+                // Events of a rekeyed SA's lingering inbound half are not reported: the
+                // caller was told it is gone.
                 SadEvent::RekeyNeeded { sa, limit } => {
                     // RFC 4301 §4.4.2.1: a soft limit starts the replacement.
                     if let Some((ike, inbound)) = self.child_of(sa) {
                         let _ = self.ike.rekey_child_sa(now, ike, inbound);
                         lifetime_events = true;
+                        self.events.push_back(Event::RekeyNeeded { sa, limit });
                     }
-                    self.events.push_back(Event::RekeyNeeded { sa, limit });
                 }
                 SadEvent::Expired { sa, limit } => {
                     // A hard limit ends the Child SA (RFC 7296 §2.8).
                     if let Some((ike, inbound)) = self.child_of(sa) {
                         let _ = self.ike.delete_child_sa(now, ike, inbound);
                         lifetime_events = true;
+                        self.events.push_back(Event::Expired { sa, limit });
                     }
-                    self.events.push_back(Event::Expired { sa, limit });
                 }
                 _ => {}
             }
