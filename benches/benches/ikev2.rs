@@ -5,7 +5,7 @@
 //! cost to a responder of answering an IKE_SA_INIT with a COOKIE demand, which keeps no
 //! state (RFC 7296 §2.6); and rekeys on an established pair (RFC 7296 §1.3.2, §1.3.3): a
 //! Child SA rekey without and with PFS and an IKE SA rekey, each from the command to the
-//! Delete of the old SA done, eight datagrams. All in one group, `ikev2/<what>`, so the
+//! Delete of the old SA done, four datagrams. All in one group, `ikev2/<what>`, so the
 //! figures sit side by side.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
