@@ -282,3 +282,24 @@ fn ike_sa_rekey_keys_match_rfc_7296_section_2_18() {
     assert_eq!(ka, kb, "both sides derive the same new keys");
     assert_ne!(ka.sk_d, old_sk_d);
 }
+
+/// A retry scheduled after TEMPORARY_FAILURE must not outlive the IKE SA's Delete: with the
+/// Delete unanswered (the peer gone), the retry's instant passes while the SA is closing.
+#[test]
+fn a_pending_retry_does_not_stall_a_closing_ike_sa() {
+    let (a, b) = site_to_site();
+    let mut pair = established(a, b, None);
+    let (ha, hb, now) = (pair.handle(Side::A), pair.handle(Side::B), pair.now);
+    let child = pair.child_spis(Side::B)[0];
+    // The two requests cross: each side answers the other TEMPORARY_FAILURE (RFC 7296
+    // §2.25.1, §2.25.2) and schedules a retry.
+    pair.a.rekey_ike_sa(now, ha).unwrap();
+    pair.b.rekey_child_sa(now, hb, child).unwrap();
+    pair.drive(Duration::from_millis(500));
+    pair.network.dead_after = Some(pair.now);
+    let now = pair.now;
+    pair.a.delete_ike_sa(now, ha).unwrap();
+    pair.drive(Duration::from_secs(120));
+    assert_eq!(pair.closed(Side::A), Some(CloseReason::LocalDelete));
+    assert_eq!(pair.a.poll_timeout(), None);
+}

@@ -324,7 +324,11 @@ impl IkeSa {
             self.next_keepalive,
             self.rekey_at.filter(|_| established),
             self.hard_expiry.filter(|_| established),
-            self.delayed.iter().map(|(at, _)| *at).min(),
+            self.delayed
+                .iter()
+                .map(|(at, _)| *at)
+                .min()
+                .filter(|_| established),
             self.sides.iter().filter_map(SideChannel::deadline).min(),
         ]
         .into_iter()

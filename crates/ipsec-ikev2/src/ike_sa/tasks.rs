@@ -106,6 +106,9 @@ impl IkeSa {
                 {
                     self.state = State::Deleting(secured);
                 }
+                // Nothing else starts on an IKE SA being deleted.
+                self.queue.clear();
+                self.delayed.clear();
                 Ok(())
             }
             Task::DeleteChild(inbound_spi) => {
