@@ -28,7 +28,8 @@
 //! events are drained. Relaying with an empty body is a faithful network, so a handful of
 //! bytes make a whole handshake, and the fuzzer mutates real messages from there.
 //!
-//! Checked: no panic; both endpoints' IKE SA counts stay small (half-open SAs are capped by
+//! Checked: no panic; no deadline left due after `handle_timeout`; both endpoints' IKE SA
+//! counts stay small (half-open SAs are capped by
 //! the cookie threshold; a fuzzer cannot make IKE SAs without valid AUTH); a Child SA that
 //! both sides report with the same SPI has the same keys on both sides.
 #![allow(
@@ -322,6 +323,13 @@ impl Harness {
         self.now += by;
         self.a.handle_timeout(self.now);
         self.b.handle_timeout(self.now);
+        // Every deadline that passed was acted on: none is left in the past.
+        for endpoint in [&self.a, &self.b] {
+            assert!(
+                endpoint.poll_timeout().is_none_or(|t| t > self.now),
+                "a deadline stays due after handle_timeout"
+            );
+        }
         self.drain();
     }
 

@@ -398,12 +398,17 @@ impl Endpoint {
     /// Acts on every deadline that has passed: retransmissions, expiries, liveness checks,
     /// NAT-keepalives.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(&(deadline, handle)) = self.timers.first() {
-            if deadline > now {
-                break;
+        // Each due SA acts once per call, so that no SA can hold this loop.
+        let due: Vec<IkeSaHandle> = self
+            .timers
+            .iter()
+            .take_while(|(deadline, _)| *deadline <= now)
+            .map(|(_, handle)| *handle)
+            .collect();
+        for handle in due {
+            if let Some(deadline) = self.deadlines.remove(&handle) {
+                self.timers.remove(&(deadline, handle));
             }
-            self.timers.pop_first();
-            self.deadlines.remove(&handle);
             let (mut ctx, sas) = self.split(now);
             if let Some(sa) = sas.get_mut(&handle) {
                 let _ = sa.handle_timeout(&mut ctx);

@@ -216,6 +216,12 @@ impl World {
         let now = self.now;
         self.a.handle_timeout(now);
         self.b.handle_timeout(now);
+        for endpoint in [&self.a, &self.b] {
+            assert!(
+                endpoint.poll_timeout().is_none_or(|t| t > now),
+                "a deadline stays due after handle_timeout"
+            );
+        }
         self.collect();
         true
     }

@@ -446,6 +446,12 @@ impl Sim {
             self.drain(Side::A, None);
             self.b.handle_timeout(now);
             self.drain(Side::B, None);
+            for endpoint in [&self.a, &self.b] {
+                assert!(
+                    endpoint.poll_timeout().is_none_or(|t| t > now),
+                    "a deadline stays due after handle_timeout"
+                );
+            }
         }
     }
 

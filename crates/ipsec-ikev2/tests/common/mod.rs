@@ -341,6 +341,10 @@ impl Pair {
             }
             self.a.handle_timeout(self.now);
             self.b.handle_timeout(self.now);
+            // Every deadline that passed was acted on: none is left in the past.
+            for endpoint in [&self.a, &self.b] {
+                assert!(endpoint.poll_timeout().is_none_or(|t| t > self.now));
+            }
         }
     }
 
