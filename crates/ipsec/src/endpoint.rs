@@ -634,6 +634,7 @@ impl Endpoint {
                 if let (Some(log), Some(keys)) = (&self.config.key_log, &keys) {
                     log.log_ike_sa(keys);
                 }
+                crate::trace::ike_sa_rekeyed(handle, spi_i, spi_r);
                 self.events.push_back(Event::IkeSaRekeyed {
                     connection: self.connection_name(handle),
                     handle,

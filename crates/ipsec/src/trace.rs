@@ -12,17 +12,41 @@ pub(crate) fn ike_sa_established(handle: IkeSaHandle, peer: &Identification, pat
     let _ = (handle, peer, path);
 }
 
-/// A Child SA was installed.
+/// A Child SA was installed, new or as a rekey's replacement.
 pub(crate) fn child_sa_installed(ready: &ChildSaReady) {
     #[cfg(feature = "tracing")]
-    tracing::info!(
-        inbound_spi = format_args!("{:08x}", ready.inbound_spi),
-        outbound_spi = format_args!("{:08x}", ready.outbound_spi),
-        udp_encapsulation = ready.udp_encapsulation,
-        "Child SA installed"
-    );
+    match ready.rekeyed {
+        Some(old) => tracing::info!(
+            ike_sa = ready.ike_sa.id(),
+            inbound_spi = format_args!("{:08x}", ready.inbound_spi),
+            outbound_spi = format_args!("{:08x}", ready.outbound_spi),
+            replaces = format_args!("{old:08x}"),
+            active = ready.active,
+            "Child SA rekeyed"
+        ),
+        None => tracing::info!(
+            ike_sa = ready.ike_sa.id(),
+            inbound_spi = format_args!("{:08x}", ready.inbound_spi),
+            outbound_spi = format_args!("{:08x}", ready.outbound_spi),
+            udp_encapsulation = ready.udp_encapsulation,
+            "Child SA installed"
+        ),
+    }
     #[cfg(not(feature = "tracing"))]
     let _ = ready;
+}
+
+/// An IKE SA was rekeyed (same handle, new SPIs).
+pub(crate) fn ike_sa_rekeyed(handle: IkeSaHandle, spi_i: u64, spi_r: u64) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        ike_sa = handle.id(),
+        spi_i = format_args!("{spi_i:016x}"),
+        spi_r = format_args!("{spi_r:016x}"),
+        "IKE SA rekeyed"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (handle, spi_i, spi_r);
 }
 
 /// A Child SA was removed.
