@@ -132,7 +132,7 @@
 extern crate alloc;
 
 mod error;
-mod field;
+use ipsec_isakmp::field;
 mod header;
 mod ip;
 mod sa;

@@ -56,7 +56,7 @@
 extern crate alloc;
 
 mod error;
-mod field;
+use ipsec_isakmp::field;
 mod header;
 mod sa;
 mod trailer;

@@ -42,7 +42,7 @@ extern crate std;
 #[macro_use]
 mod registry;
 mod error;
-mod field;
+pub mod field;
 mod header;
 mod message;
 pub mod payload;
