@@ -524,11 +524,15 @@ impl IkeSa {
         self.rekey_at = match lifetime.rekey_time {
             Some(rekey) => {
                 let max = lifetime.jitter.unwrap_or(rekey / 10).min(rekey);
-                Some(ctx.now + rekey - ctx.jitter(max)?)
+                let jitter = ctx.jitter(max)?;
+                // A lifetime too long for the clock means never.
+                ctx.now.checked_add(rekey - jitter)
             }
             None => None,
         };
-        self.hard_expiry = lifetime.hard_time.map(|hard| ctx.now + hard);
+        self.hard_expiry = lifetime
+            .hard_time
+            .and_then(|hard| ctx.now.checked_add(hard));
         Ok(())
     }
 
@@ -719,7 +723,9 @@ impl IkeSa {
     fn retry_later(&mut self, ctx: &mut Ctx<'_>, task: Task) -> Result<(), Error> {
         let (min, max) = ctx.config.retry_delay;
         let wait = min + ctx.jitter(max.saturating_sub(min))?;
-        self.delayed.push((ctx.now + wait, task));
+        if let Some(at) = ctx.now.checked_add(wait) {
+            self.delayed.push((at, task));
+        }
         Ok(())
     }
 
