@@ -53,7 +53,7 @@ impl IkeSa {
     /// Forgets our own rekey of the IKE SA and returns the peer's crossing one, if there is
     /// one (RFC 7296 §2.8.2, §2.25.2: a Delete of the old SA from a peer that did not notice
     /// our rekey).
-    pub(super) fn take_candidate(&mut self, _ctx: &mut Ctx<'_>) -> Option<Channel> {
+    pub(super) fn take_candidate(&mut self) -> Option<Channel> {
         self.candidate()?;
         match self.window.outstanding.take().map(|o| o.kind) {
             Some(RequestKind::RekeyIke(exchange)) => exchange.collision.map(|c| *c),
@@ -448,7 +448,7 @@ impl IkeSa {
                 .push(SideChannel::deleted_by_peer(*candidate, ctx.now));
             return Ok(());
         }
-        let Some(candidate) = self.take_candidate(ctx) else {
+        let Some(candidate) = self.take_candidate() else {
             return Err(DropReason::UnknownSpi);
         };
         let old = self.adopt(ctx, candidate)?;

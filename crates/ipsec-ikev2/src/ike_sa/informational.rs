@@ -24,7 +24,7 @@ impl IkeSa {
             // RFC 7296 §2.8.2: a Delete of the old IKE SA while both of us rekeyed it, and
             // the peer did not notice ours: its rekey (which we answered) stands, and ours
             // is forgotten.
-            if let Some(candidate) = self.take_candidate(ctx) {
+            if let Some(candidate) = self.take_candidate() {
                 let old = self.adopt(ctx, candidate)?;
                 self.sides.push(SideChannel::deleted_by_peer(old, ctx.now));
                 return Ok(());

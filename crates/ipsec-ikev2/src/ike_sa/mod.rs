@@ -752,7 +752,7 @@ impl IkeSa {
                 return Ok(());
             }
         }
-        self.side_timeouts(ctx)?;
+        self.side_timeouts(ctx);
         if self.next_keepalive.is_some_and(|t| t <= now) {
             ctx.transmits.push_back(Transmit {
                 path: self.path,

@@ -188,7 +188,7 @@ impl IkeSa {
         Ok(())
     }
 
-    pub(super) fn side_timeouts(&mut self, ctx: &mut Ctx<'_>) -> Result<(), Error> {
+    pub(super) fn side_timeouts(&mut self, ctx: &mut Ctx<'_>) {
         let path = self.path;
         let mut index = 0;
         while let Some(side) = self.sides.get_mut(index) {
@@ -199,6 +199,5 @@ impl IkeSa {
                 }
             }
         }
-        Ok(())
     }
 }
