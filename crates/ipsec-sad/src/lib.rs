@@ -10,8 +10,10 @@
 //!   [`SadEvent::Expired`] at the hard one, through [`Sad::poll_event`]; time limits come
 //!   due through [`Sad::poll_timeout`] and [`Sad::handle_timeout`].
 //! - [`Spd`], the Security Policy Database (§4.4.1): ordered entries of [`Selector`]s with
-//!   an [`Action`], PROTECT (with an [`SaTemplate`] and the outbound SA once there is one),
-//!   BYPASS or DISCARD. A lookup returns a [`Decision`], including
+//!   an [`Action`], PROTECT (with an [`SaTemplate`]), BYPASS or DISCARD, and the per-SA
+//!   policies of the installed outbound SAs, found by the selectors each was negotiated for
+//!   ([`Spd::add_sa`]; one hash probe per prefix length in use, at any number of SAs). A
+//!   lookup returns a [`Decision`]: the SA to protect a packet with, or
 //!   [`Decision::Acquire`] when an SA must first be negotiated. [`Flow::parse`] reads a
 //!   packet's selector fields from an IPv4 or IPv6 header, hostile input safe.
 //! - [`Pad`], the Peer Authorization Database (§4.4.3): which [`PeerId`]s may
@@ -51,6 +53,7 @@ pub mod flow;
 mod inbound_table;
 mod lifetime;
 mod pad;
+mod sa_policy;
 mod sad;
 mod selector;
 mod spd;

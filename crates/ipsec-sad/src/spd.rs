@@ -1,18 +1,27 @@
 //! The Security Policy Database (RFC 4301 §4.4.1): an ordered list of entries, each a list
 //! of selector sets and an action, PROTECT, BYPASS or DISCARD.
 //!
+//! The configured entries decide what to do with a packet; the SA that protects it is
+//! found by the selectors each installed SA was negotiated for (the per-SA policies of
+//! [`Spd::add_sa`]), not by the entry: one entry whose remote side is a /16 serves many
+//! peers, each with its own SAs (RFC 4301 §4.4.1.2, §5.1).
+//!
 //! # Lookup cost
 //!
-//! A lookup walks the entries in order and stops at the first match (RFC 4301 §4.4.1: the
-//! SPD is ordered, and the first matching entry decides), so it costs `O(entries ×
-//! selectors)` comparisons of a few integers each. Policies of hosts and gateways have tens
+//! A lookup walks the configured entries in order and stops at the first match (RFC 4301
+//! §4.4.1: the SPD is ordered, and the first matching entry decides), so it costs `O(entries
+//! × selectors)` comparisons of a few integers each. Policies of hosts and gateways have tens
 //! of entries, where a scan beats any index. RFC 4301 §4.4.1's decorrelation, which would
 //! allow hashing or tries, is not done here; a caller with thousands of entries should
 //! cache decisions per flow (the SPD cache of RFC 4301 §4.4.1.2) in front of this.
+//!
+//! A PROTECT decision then finds its SA in an index of the installed SAs' selectors: one
+//! hash probe per prefix length in use, whatever the number of SAs (see `sa_policy.rs`).
 
 use crate::error::SadError;
 use crate::flow::{Flow, FlowError};
 use crate::lifetime::LifetimeTemplate;
+use crate::sa_policy::SaPolicies;
 use crate::sad::{IpsecProtocol, Mode, OutboundHandle};
 use crate::selector::{Direction, Selector, any_matches};
 
@@ -59,13 +68,11 @@ pub struct SaTemplate {
 /// What to do with a packet an entry matches (RFC 4301 §4.4.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Protect it with IPsec, under an SA made from `template`.
+    /// Protect it with IPsec, under an SA made from `template`: an installed SA whose
+    /// negotiated selectors match the packet ([`Spd::add_sa`]), or one to negotiate.
     Protect {
         /// What the SA must be.
         template: SaTemplate,
-        /// The outbound SA serving this entry once one is installed (RFC 4301 §4.4.1.2,
-        /// the SPD-S entry's link to the SAD).
-        sa: Option<OutboundHandle>,
     },
     /// Let it pass without IPsec.
     Bypass,
@@ -97,7 +104,8 @@ impl SpdEntry {
 /// The outcome of an SPD lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision<'a> {
-    /// Protect the packet with the outbound SA `sa`.
+    /// Protect the packet with the outbound SA `sa`, the installed SA whose negotiated
+    /// selectors match it most specifically.
     Protect {
         /// The entry that matched.
         id: SpdEntryId,
@@ -106,7 +114,8 @@ pub enum Decision<'a> {
         /// The SA to seal it with.
         sa: OutboundHandle,
     },
-    /// The packet must be protected but no SA serves the entry yet: negotiate one from
+    /// The packet must be protected but no installed SA's selectors match it: negotiate one
+    /// from
     /// `template` (RFC 4301 §5.1 step 3c, the ACQUIRE of PF_KEY), and drop or queue the
     /// packet meanwhile.
     Acquire {
@@ -132,11 +141,13 @@ pub enum Decision<'a> {
 }
 
 /// The Security Policy Database (RFC 4301 §4.4.1), ordered: the first matching entry
-/// decides.
+/// decides; for PROTECT, the installed SA whose negotiated selectors match the packet most
+/// specifically protects it.
 #[derive(Debug, Clone, Default)]
 pub struct Spd {
     entries: Vec<(SpdEntryId, SpdEntry)>,
     next_id: u64,
+    sas: SaPolicies,
 }
 
 impl Spd {
@@ -198,35 +209,38 @@ impl Spd {
             .map(|(_, entry)| entry)
     }
 
-    /// Links the PROTECT entry `id` to the outbound SA `sa` (or unlinks it with `None`),
-    /// returning the SA it served before. Refused for an entry that is not PROTECT.
-    pub fn set_sa(
-        &mut self,
-        id: SpdEntryId,
-        sa: Option<OutboundHandle>,
-    ) -> Result<Option<OutboundHandle>, SadError> {
-        match self.get_mut(id) {
-            Some(SpdEntry {
-                action: Action::Protect { sa: slot, .. },
-                ..
-            }) => Ok(std::mem::replace(slot, sa)),
-            _ => Err(SadError::UnknownSpdEntry(id.0)),
-        }
+    /// Installs the per-SA policy of the outbound SA `sa`: from now on it protects the
+    /// outbound packets that match one of `selectors`, the traffic selectors it was
+    /// negotiated for, and that a PROTECT entry decides to protect (RFC 4301 §4.4.1.2: the
+    /// SPD-S entry made for a negotiated SA). Replaces the SA's earlier selectors.
+    ///
+    /// Where several SAs match a packet, the most specific selector wins (most fixed
+    /// address bits, then a named protocol, then the most fixed port bits), and among
+    /// equals the SA added last: add a rekey's successor when it is to take over.
+    pub fn add_sa(&mut self, sa: OutboundHandle, selectors: &[Selector]) {
+        self.sas.insert(sa, selectors);
     }
 
-    /// Unlinks the outbound SA `sa` from every entry it serves (it expired or was removed),
-    /// so their next packets ask for a new one; returns how many entries it served.
-    pub fn detach_sa(&mut self, sa: OutboundHandle) -> usize {
-        let mut count = 0;
-        for (_, entry) in &mut self.entries {
-            if let Action::Protect { sa: slot, .. } = &mut entry.action
-                && *slot == Some(sa)
-            {
-                *slot = None;
-                count += 1;
-            }
-        }
-        count
+    /// Removes the per-SA policy of `sa` (it expired, was replaced or deleted), so that its
+    /// packets find another SA or ask for one; whether it had one.
+    pub fn remove_sa(&mut self, sa: OutboundHandle) -> bool {
+        self.sas.remove(sa)
+    }
+
+    /// Whether `sa` has a per-SA policy.
+    pub fn has_sa(&self, sa: OutboundHandle) -> bool {
+        self.sas.contains(sa)
+    }
+
+    /// The number of SAs with a per-SA policy.
+    pub fn sa_count(&self) -> usize {
+        self.sas.len()
+    }
+
+    /// The installed SA whose selectors match the outbound `flow` most specifically,
+    /// whatever the entries say.
+    pub fn sa_for(&self, flow: &Flow) -> Option<OutboundHandle> {
+        self.sas.lookup(flow)
     }
 
     /// The entries in lookup order.
@@ -258,12 +272,20 @@ impl Spd {
         };
         let id = *id;
         match &entry.action {
-            Action::Protect { sa: Some(sa), .. } => Decision::Protect { id, entry, sa: *sa },
-            Action::Protect { template, sa: None } => Decision::Acquire {
-                id,
-                entry,
-                template,
-            },
+            Action::Protect { template } => {
+                let sa = match direction {
+                    Direction::Outbound => self.sas.lookup(flow),
+                    Direction::Inbound => None,
+                };
+                match sa {
+                    Some(sa) => Decision::Protect { id, entry, sa },
+                    None => Decision::Acquire {
+                        id,
+                        entry,
+                        template,
+                    },
+                }
+            }
             Action::Bypass => Decision::Bypass { id },
             Action::Discard => Decision::Discard { id },
         }

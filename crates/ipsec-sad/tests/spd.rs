@@ -42,7 +42,6 @@ fn template() -> SaTemplate {
 fn protect() -> Action {
     Action::Protect {
         template: template(),
-        sa: None,
     }
 }
 
@@ -131,7 +130,7 @@ fn protect_without_an_sa_asks_for_one_and_with_one_returns_it() {
         other => panic!("{other:?}"),
     }
 
-    // The facade negotiates, installs the SA and links it.
+    // The facade negotiates, installs the SA and its per-SA policy.
     let mut sad = Sad::new();
     let now = start();
     let lifetime = template().lifetime.starting_at(now);
@@ -141,24 +140,26 @@ fn protect_without_an_sa_asks_for_one_and_with_one_returns_it() {
             SaConfig::new(Mode::Tunnel, vec![lan_to_lan()], lifetime),
         )
         .unwrap();
-    assert_eq!(spd.set_sa(id, Some(handle)), Ok(None));
+    spd.add_sa(handle, &[lan_to_lan()]);
+    assert!(spd.has_sa(handle));
     assert!(matches!(
         spd.lookup_outbound(&flow),
         Decision::Protect { sa, .. } if sa == handle
     ));
+    // Inbound, PROTECT means the packet should have come protected: no SA is named.
+    assert!(matches!(
+        spd.lookup(&flow, Direction::Inbound),
+        Decision::NoMatch | Decision::Acquire { .. }
+    ));
 
     // When the SA goes, the entry asks again.
-    assert_eq!(spd.detach_sa(handle), 1);
+    assert!(spd.remove_sa(handle));
+    assert!(!spd.remove_sa(handle));
+    assert_eq!(spd.sa_count(), 0);
     assert!(matches!(
         spd.lookup_outbound(&flow),
         Decision::Acquire { .. }
     ));
-
-    let bypass = spd.push(SpdEntry::new(Vec::new(), Action::Bypass));
-    assert_eq!(
-        spd.set_sa(bypass, Some(handle)),
-        Err(SadError::UnknownSpdEntry(bypass.get()))
-    );
 }
 
 #[test]

@@ -44,8 +44,6 @@ struct Child {
     path: Path,
     udp_encapsulation: bool,
     mode: Mode,
-    /// Its connection's index.
-    connection: Option<usize>,
     /// Installed but not yet sent on: the replacement of a rekey the peer started, which
     /// takes over on the peer's first packet on it or its Delete of the old SA (RFC 7296
     /// §2.8).
@@ -185,7 +183,7 @@ impl Endpoint {
             };
             let entry = SpdEntry::new(
                 selectors(&connection.local_ts, &connection.remote_ts),
-                Action::Protect { template, sa: None },
+                Action::Protect { template },
             );
             connections.push(ConnectionState {
                 connection: connection.clone(),
@@ -550,8 +548,8 @@ impl Endpoint {
         }
         child.pending = false;
         let outbound = child.outbound;
-        if let Some(state) = child.connection.and_then(|i| self.connections.get(i)) {
-            let _ = self.spd.set_sa(state.spd_entry, Some(outbound));
+        if let Some(entry) = self.sad.outbound(outbound) {
+            self.spd.add_sa(outbound, &entry.config().selectors);
         }
     }
 
@@ -651,8 +649,7 @@ impl Endpoint {
     /// Installs a Child SA that IKE negotiated: both directions in the SAD, the outbound one
     /// linked to its SPD entry (RFC 4301 §4.4.1.2).
     fn install(&mut self, now: Instant, ready: ChildSaReady) {
-        let connection = self.ike_connection.get(&ready.ike_sa).copied();
-        let result = self.try_install(now, &ready, connection.unwrap_or(usize::MAX));
+        let result = self.try_install(now, &ready);
         match result {
             Ok(()) => {
                 crate::trace::child_sa_installed(&ready);
@@ -702,12 +699,7 @@ impl Endpoint {
         EspTransform::cipher_integrity(cipher, integrity, keymat.expose()).map_err(|_| "bad keys")
     }
 
-    fn try_install(
-        &mut self,
-        now: Instant,
-        ready: &ChildSaReady,
-        connection: usize,
-    ) -> Result<(), &'static str> {
+    fn try_install(&mut self, now: Instant, ready: &ChildSaReady) -> Result<(), &'static str> {
         let esn = ready.algorithms.esn;
         let inbound = InboundSa::new(
             ready.inbound_spi,
@@ -719,9 +711,10 @@ impl Endpoint {
             esn,
             self.transform(ready, &ready.outbound_keymat)?,
         );
+        let selectors = selectors(&ready.local_ts, &ready.remote_ts);
         let config = SaConfig::new(
             sad_mode(ready.mode),
-            selectors(&ready.local_ts, &ready.remote_ts),
+            selectors.clone(),
             lifetime(ready).starting_at(now),
         );
         self.sad
@@ -734,10 +727,9 @@ impl Endpoint {
                 return Err("outbound SA refused");
             }
         };
-        if ready.active
-            && let Some(state) = self.connections.get(connection)
-        {
-            let _ = self.spd.set_sa(state.spd_entry, Some(handle));
+        if ready.active {
+            // RFC 4301 §4.4.1.2: the SA serves exactly the selectors negotiated for it.
+            self.spd.add_sa(handle, &selectors);
         }
         self.by_outbound.insert(handle, ready.inbound_spi);
         self.children.insert(
@@ -748,7 +740,6 @@ impl Endpoint {
                 path: ready.path,
                 udp_encapsulation: ready.udp_encapsulation,
                 mode: ready.mode,
-                connection: self.connections.get(connection).map(|_| connection),
                 pending: !ready.active,
             },
         );
@@ -808,7 +799,7 @@ impl Endpoint {
                 }
             }
             self.sad.remove_outbound(child.outbound);
-            self.spd.detach_sa(child.outbound);
+            self.spd.remove_sa(child.outbound);
             self.by_outbound.remove(&child.outbound);
         }
         crate::trace::child_sa_removed(ike, inbound_spi, outbound_spi);
