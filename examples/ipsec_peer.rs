@@ -8,6 +8,7 @@
 //!   --local 10.99.0.1:500 [--nat-t-port 4500] --remote 10.99.0.2:500 [--remote-nat-t-port 4500]
 //!   --psk SECRET --local-id ID [--remote-id ID]
 //!   [--ike-proposal aes256gcm16-prfsha256-x25519] [--esp-proposal aes256gcm16]
+//!   [--ah-proposal sha256]
 //!   --local-ts 10.99.1.1/32 --remote-ts 10.99.2.1/32 [--mode tunnel|transport]
 //!   [--force-encap] [--ping 10.99.2.1 [--ping-source 10.99.1.1] [--ping-count 3]]
 //!   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
@@ -54,6 +55,7 @@ struct Options {
     remote_id: Option<String>,
     ike_proposal: String,
     esp_proposal: String,
+    ah_proposal: Option<String>,
     local_ts: Vec<String>,
     remote_ts: Vec<String>,
     mode: Mode,
@@ -76,6 +78,7 @@ ipsec-peer --role initiator|responder
   --local ADDR:PORT [--nat-t-port 4500] --remote ADDR:PORT [--remote-nat-t-port 4500]
   --psk SECRET --local-id ID [--remote-id ID]
   [--ike-proposal aes256gcm16-prfsha256-x25519] [--esp-proposal aes256gcm16]
+  [--ah-proposal sha256]
   --local-ts CIDR --remote-ts CIDR [--mode tunnel|transport]
   [--force-encap] [--ping ADDR [--ping-source ADDR] [--ping-count 3]]
   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
@@ -98,6 +101,7 @@ fn parse_options() -> Result<Options, String> {
         remote_id: None,
         ike_proposal: "aes256gcm16-prfsha256-x25519".into(),
         esp_proposal: "aes256gcm16".into(),
+        ah_proposal: None,
         local_ts: Vec::new(),
         remote_ts: Vec::new(),
         mode: Mode::Tunnel,
@@ -159,6 +163,7 @@ fn parse_options() -> Result<Options, String> {
             "--remote-id" => options.remote_id = Some(value()?),
             "--ike-proposal" => options.ike_proposal = value()?,
             "--esp-proposal" => options.esp_proposal = value()?,
+            "--ah-proposal" => options.ah_proposal = Some(value()?),
             "--local-ts" => options.local_ts.push(value()?),
             "--remote-ts" => options.remote_ts.push(value()?),
             "--mode" => {
@@ -345,48 +350,59 @@ fn run(options: Options) -> Result<(), String> {
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, stop.clone()).map_err(|e| e.to_string())?;
     }
-    let ts_local: Vec<&str> = options.local_ts.iter().map(String::as_str).collect();
-    let ts_remote: Vec<&str> = options.remote_ts.iter().map(String::as_str).collect();
-    let mut connection = Connection::new(
-        "peer",
-        options.local,
-        options.remote,
-        &options.local_id,
-        options.remote_id.as_deref(),
-        options.psk.as_bytes(),
-        &options.ike_proposal,
-        &options.esp_proposal,
-        &ts_local,
-        &ts_remote,
-    )
-    .map_err(|e| e.to_string())?;
-    connection.mode = options.mode;
-    connection.remote_nat_t_port = options.remote_nat_t_port;
-    connection.force_udp_encapsulation = options.force_encap;
-    connection.liveness_interval = options.liveness;
+    let start = Instant::now();
+    let mut child = ipsec::Child::builder("net")
+        .local_ts(&options.local_ts.join(","))
+        .remote_ts(&options.remote_ts.join(","))
+        .esp_proposals(&options.esp_proposal)
+        .mode(options.mode);
+    if let Some(ah) = &options.ah_proposal {
+        child = child.ah_proposals(ah);
+    }
+    // Lifetimes: strongSwan's defaults unless asked for short ones; the SA goes at half as
+    // long again if its rekey never succeeds.
     if let Some(soft) = options.child_rekey {
-        connection.lifetimes.soft_time = Some(soft);
-        connection.lifetimes.hard_time = Some(soft + soft / 2);
+        child = child
+            .rekey_time(soft)
+            .life_time(soft + soft / 2)
+            .rand_time(soft / 10);
+    }
+    if options.initiator {
+        child = child.start_action(ipsec::StartAction::Trap);
+    }
+    let mut connection = Connection::builder("peer")
+        .local_addrs(&options.local.ip().to_string())
+        .local_port(options.local.port())
+        .remote_addrs(&options.remote.ip().to_string())
+        .remote_port(options.remote.port())
+        .remote_nat_t_port(options.remote_nat_t_port)
+        .local_id(&options.local_id)
+        .remote_id(options.remote_id.as_deref().unwrap_or("%any"))
+        .psk(options.psk.as_bytes())
+        .proposals(&options.ike_proposal)
+        .encap(options.force_encap)
+        .child(child.build());
+    if let Some(liveness) = options.liveness {
+        connection = connection.dpd_delay(liveness);
     }
     if let Some(rekey) = options.ike_rekey {
-        connection.ike_lifetime.rekey_time = Some(rekey);
-        connection.ike_lifetime.hard_time = Some(rekey + rekey / 2);
+        connection = connection
+            .rekey_time(rekey)
+            .over_time(rekey / 2)
+            .rand_time(rekey / 10);
     }
-    connection.start_on_demand = options.initiator;
-    let config = Config {
-        ike_port: options.local.port(),
-        nat_t_port: options.nat_t_port,
-        connections: vec![connection],
-        accept_peers: !options.initiator,
-        key_log: Some(Arc::new(JsonKeyLog {
+    let config = Config::builder()
+        .ports(options.local.port(), options.nat_t_port)
+        .connection(connection.build())
+        .map_err(|e| e.to_string())?
+        .key_log(Arc::new(JsonKeyLog {
             dir: options.keylog_dir.clone().map(KeyLogDir::new),
-        })),
-        ..Config::default()
-    };
+        }))
+        .build()
+        .map_err(|e| e.to_string())?;
     let mut endpoint =
-        Endpoint::new(config, Box::new(ipsec::OsRandom)).map_err(|e| e.to_string())?;
+        Endpoint::new(start, config, Box::new(ipsec::OsRandom)).map_err(|e| e.to_string())?;
     let sockets = Sockets::bind(options.local, options.nat_t_port).map_err(|e| e.to_string())?;
-    let start = Instant::now();
     if options.initiator {
         endpoint.connect(start, "peer").map_err(|e| e.to_string())?;
     }
@@ -453,14 +469,15 @@ fn run(options: Options) -> Result<(), String> {
                         .for_port(path.local.port())
                         .send_to(&payload, path.remote);
                 }
-                Output::Esp { destination, .. } => println!(
-                    "{{\"event\":\"error\",\"message\":\"raw ESP to {destination} needs UDP encapsulation here (--force-encap)\"}}"
+                Output::Esp { destination, .. } | Output::Ah { destination, .. } => println!(
+                    "{{\"event\":\"error\",\"message\":\"raw IPsec to {destination} needs a raw socket; this peer has UDP only (--force-encap)\"}}"
                 ),
                 Output::Deliver {
                     packet,
                     peer,
                     transport,
                     next_header,
+                    ..
                 } => {
                     // Transport mode hands over the upper-layer payload; put back the IP
                     // header the peer's packet had (host to host: its address and ours).

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ipsec_crypto::{RUST_CRYPTO, SecretBytes, SeededRandom, iana, prf_plus};
 use ipsec_ikev2::{
-    ChildConfig, ChildProposal, DropReason, Encryption, Endpoint, EndpointConfig, Event,
-    IkeProposal, Mode, Path, PeerConfig, psk_auth,
+    ChildConfig, ChildProposal, DropReason, Encryption, Endpoint, EndpointConfig, Event, IdMatcher,
+    IkeProposal, Path, PeerConfig, PeerId, SharedKeys, psk_auth,
 };
 use ipsec_isakmp::{
     AddressRange, DhGroup, EsnId, Identification, NotifyType, PrfId, TrafficSelector,
@@ -40,34 +40,36 @@ fn range(start: [u8; 4], end: [u8; 4]) -> TrafficSelector {
 /// x25519, AES-256-GCM (16-byte ICV), PRF-HMAC-SHA2-256; the Child SA AES-256-GCM.
 fn peer(local: &str, remote: &str, local_net: u8, remote_net: u8) -> PeerConfig {
     PeerConfig {
+        name: "bench".into(),
         local_id: Identification::fqdn(local),
-        remote_id: Some(Identification::fqdn(remote)),
-        psk: SecretBytes::copy_from(b"benchmark pre-shared key"),
+        remote_id: IdMatcher::Exact(PeerId::Fqdn(remote.into())),
         ike_proposals: vec![IkeProposal {
             encryption: vec![Encryption::aes_gcm_16(256)],
             integrity: vec![],
             prf: vec![PrfId::HmacSha2_256],
             dh: vec![DhGroup::Curve25519],
         }],
-        child: ChildConfig {
+        children: vec![Arc::new(ChildConfig {
+            name: "net".into(),
             proposals: vec![ChildProposal {
-                encryption: vec![Encryption::aes_gcm_16(256)],
-                integrity: vec![],
-                dh: vec![],
                 esn: vec![EsnId::NoEsn],
+                ..ChildProposal::esp(vec![Encryption::aes_gcm_16(256)], vec![])
             }],
             local_ts: vec![range([10, local_net, 0, 0], [10, local_net, 255, 255])],
             remote_ts: vec![range([10, remote_net, 0, 0], [10, remote_net, 255, 255])],
-            mode: Mode::Tunnel,
-            lifetimes: Default::default(),
-            accept_tfc_padding: true,
-        },
-        remote_nat_t_port: 4500,
-        force_udp_encapsulation: false,
-        initial_contact: true,
-        liveness_interval: None,
-        extra_children: Vec::new(),
-        ike_lifetime: Default::default(),
+            ..ChildConfig::default()
+        })],
+        ..PeerConfig::default()
+    }
+}
+
+/// An endpoint configuration holding the benchmark's pre-shared key.
+fn endpoint_config() -> EndpointConfig {
+    EndpointConfig {
+        credentials: Arc::new(SharedKeys::single(SecretBytes::copy_from(
+            b"benchmark pre-shared key",
+        ))),
+        ..EndpointConfig::default()
     }
 }
 
@@ -75,9 +77,8 @@ fn responder_config(cookie_threshold: usize) -> EndpointConfig {
     let b = peer("b.example", "a.example", 2, 1);
     EndpointConfig {
         cookie_threshold,
-        responder_ike_proposals: b.ike_proposals.clone(),
         responder_peers: vec![Arc::new(b)],
-        ..EndpointConfig::default()
+        ..endpoint_config()
     }
 }
 
@@ -115,17 +116,13 @@ fn established(endpoint: &mut Endpoint) -> bool {
 
 /// One whole handshake: two new endpoints, IKE_SA_INIT and IKE_AUTH, four datagrams.
 fn handshake(now: Instant, a_peer: &Arc<PeerConfig>, b_config: &EndpointConfig, seed: u64) {
-    let mut a = Endpoint::new(
-        EndpointConfig::default(),
-        Box::new(SeededRandom::from_u64(seed)),
-    )
-    .unwrap();
+    let mut a = Endpoint::new(endpoint_config(), Box::new(SeededRandom::from_u64(seed))).unwrap();
     let mut b = Endpoint::new(
         b_config.clone(),
         Box::new(SeededRandom::from_u64(seed ^ 0xb)),
     )
     .unwrap();
-    a.initiate(now, a_peer.clone(), a_path()).unwrap();
+    a.initiate(now, a_peer.clone(), None, a_path()).unwrap();
     let mut datagrams = 0;
     for _ in 0..2 {
         datagrams += relay(now, &mut a, &mut b);
@@ -147,17 +144,12 @@ struct Tunnel {
 impl Tunnel {
     fn new(now: Instant, a_peer: PeerConfig, b_peer: PeerConfig) -> Self {
         let b_config = EndpointConfig {
-            responder_ike_proposals: b_peer.ike_proposals.clone(),
             responder_peers: vec![Arc::new(b_peer)],
-            ..EndpointConfig::default()
+            ..endpoint_config()
         };
-        let mut a = Endpoint::new(
-            EndpointConfig::default(),
-            Box::new(SeededRandom::from_u64(5)),
-        )
-        .unwrap();
+        let mut a = Endpoint::new(endpoint_config(), Box::new(SeededRandom::from_u64(5))).unwrap();
         let b = Endpoint::new(b_config, Box::new(SeededRandom::from_u64(6))).unwrap();
-        let handle = a.initiate(now, Arc::new(a_peer), a_path()).unwrap();
+        let handle = a.initiate(now, Arc::new(a_peer), None, a_path()).unwrap();
         let mut tunnel = Self {
             a,
             b,
@@ -214,7 +206,7 @@ impl Tunnel {
 }
 
 fn with_pfs(mut peer: PeerConfig) -> PeerConfig {
-    for proposal in &mut peer.child.proposals {
+    for proposal in &mut Arc::make_mut(&mut peer.children[0]).proposals {
         proposal.dh = vec![DhGroup::Curve25519];
     }
     peer
@@ -285,12 +277,11 @@ fn bench(c: &mut Criterion) {
     });
 
     // (c) A responder that demands a cookie of every IKE_SA_INIT (threshold 0).
-    let mut initiator = Endpoint::new(
-        EndpointConfig::default(),
-        Box::new(SeededRandom::from_u64(3)),
-    )
-    .unwrap();
-    initiator.initiate(now, a_peer.clone(), a_path()).unwrap();
+    let mut initiator =
+        Endpoint::new(endpoint_config(), Box::new(SeededRandom::from_u64(3))).unwrap();
+    initiator
+        .initiate(now, a_peer.clone(), None, a_path())
+        .unwrap();
     let request = initiator.poll_transmit().unwrap();
     let mut responder =
         Endpoint::new(responder_config(0), Box::new(SeededRandom::from_u64(4))).unwrap();

@@ -49,7 +49,7 @@ use std::time::{Duration, Instant};
 use ipsec_crypto::{SecretBytes, SeededRandom};
 use ipsec_ikev2::{
     ChildConfig, ChildProposal, ChildSaReady, Encryption, Endpoint, EndpointConfig, Event,
-    IkeProposal, Mode, Path, PeerConfig, Transmit,
+    IdMatcher, IkeProposal, Path, PeerConfig, PeerId, SharedKeys, Transmit,
 };
 use ipsec_isakmp::{AddressRange, DhGroup, EsnId, Identification, IntegId, PrfId, TrafficSelector};
 
@@ -167,32 +167,36 @@ fn peer(
     remote: &str,
     local_ts: TrafficSelector,
     remote_ts: TrafficSelector,
+    ike_proposals: Vec<IkeProposal>,
 ) -> PeerConfig {
     PeerConfig {
+        name: "fuzz".into(),
         local_id: Identification::fqdn(local),
-        remote_id: Some(Identification::fqdn(remote)),
-        psk: SecretBytes::copy_from(b"ike_endpoint fuzz psk"),
-        ike_proposals: vec![gcm_x25519()],
-        child: ChildConfig {
+        remote_id: IdMatcher::Exact(PeerId::Fqdn(remote.into())),
+        ike_proposals,
+        children: vec![Arc::new(ChildConfig {
+            name: "net".into(),
             proposals: vec![ChildProposal {
-                encryption: vec![Encryption::aes_gcm_16(256), Encryption::chacha20_poly1305()],
-                integrity: vec![],
-                dh: vec![],
                 esn: vec![EsnId::NoEsn, EsnId::Esn],
+                ..ChildProposal::esp(
+                    vec![Encryption::aes_gcm_16(256), Encryption::chacha20_poly1305()],
+                    vec![],
+                )
             }],
             local_ts: vec![local_ts],
             remote_ts: vec![remote_ts],
-            mode: Mode::Tunnel,
-            lifetimes: Default::default(),
-            accept_tfc_padding: true,
-        },
-        remote_nat_t_port: 4500,
-        force_udp_encapsulation: false,
-        initial_contact: true,
+            ..ChildConfig::default()
+        })],
         liveness_interval: Some(Duration::from_secs(30)),
-        extra_children: Vec::new(),
-        ike_lifetime: Default::default(),
+        ..PeerConfig::default()
     }
+}
+
+/// The key both fuzzed peers hold.
+fn credentials() -> Arc<SharedKeys> {
+    Arc::new(SharedKeys::single(SecretBytes::copy_from(
+        b"ike_endpoint fuzz psk",
+    )))
 }
 
 /// A's view of the peer B.
@@ -202,16 +206,18 @@ pub fn initiator_peer() -> PeerConfig {
         "b.example",
         range([10, 1, 0, 0], [10, 1, 255, 255]),
         range([10, 2, 0, 0], [10, 2, 255, 255]),
+        vec![gcm_x25519()],
     )
 }
 
-/// B's view of the peer A.
+/// B's view of the peer A: it accepts more proposals than A offers.
 pub fn responder_peer() -> PeerConfig {
     peer(
         "b.example",
         "a.example",
         range([10, 2, 0, 0], [10, 2, 255, 255]),
         range([10, 1, 0, 0], [10, 1, 255, 255]),
+        responder_proposals(),
     )
 }
 
@@ -261,19 +267,19 @@ impl Harness {
     pub fn new() -> Self {
         let now = base();
         let a_config = EndpointConfig {
-            responder_ike_proposals: Vec::new(),
             responder_peers: Vec::new(),
+            credentials: credentials(),
             ..EndpointConfig::default()
         };
         let b_config = EndpointConfig {
             cookie_threshold: COOKIE_THRESHOLD,
-            responder_ike_proposals: responder_proposals(),
             responder_peers: vec![Arc::new(responder_peer())],
+            credentials: credentials(),
             ..EndpointConfig::default()
         };
         let mut a = Endpoint::new(a_config, Box::new(SeededRandom::from_u64(0xa))).unwrap();
         let b = Endpoint::new(b_config, Box::new(SeededRandom::from_u64(0xb))).unwrap();
-        a.initiate(now, Arc::new(initiator_peer()), a_path(500))
+        a.initiate(now, Arc::new(initiator_peer()), None, a_path(500))
             .expect("A initiates");
         let mut harness = Self {
             a,
@@ -396,7 +402,7 @@ impl Harness {
         let _ = match which % 6 {
             0 => endpoint.rekey_child_sa(now, handle, child),
             1 => endpoint.rekey_ike_sa(now, handle),
-            2 => endpoint.create_child_sa(now, handle, peer.child),
+            2 => endpoint.create_child_sa(now, handle, peer.children[0].clone()),
             3 => endpoint.delete_child_sa(now, handle, child),
             4 => endpoint.delete_ike_sa(now, handle),
             _ => endpoint.check_liveness(now, handle),

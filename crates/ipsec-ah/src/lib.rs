@@ -141,7 +141,7 @@ mod transform;
 pub use error::{EmitError, Error, Malformed, Unsupported};
 pub use header::{AhHeader, AhHeaderView, FIXED_LEN, MAX_HEADER_LEN, header_len_for_icv};
 pub use ip::{IPPROTO_AH, IpVersion};
-pub use sa::{InboundAhSa, OpenError, Opened, OutboundAhSa, SealError};
+pub use sa::{InboundAhSa, OpenError, Opened, OutboundAhSa, SealError, peek_spi};
 pub use transform::{
     AUTH_AES_128_GMAC, AUTH_AES_192_GMAC, AUTH_AES_256_GMAC, AhTransform, GMAC_IV_LEN, MAX_ICV_LEN,
 };

@@ -289,6 +289,23 @@ impl OutboundAhSa {
     }
 }
 
+/// The SPI of the AH header in the IP packet `packet`, and the header's offset, to find
+/// the SA before verifying (RFC 4302 §3.4.2): the IP header and IPv6 extension headers are
+/// walked to AH with every length checked, as [`InboundAhSa::open`] walks them.
+pub fn peek_spi(packet: &[u8]) -> Result<(u32, usize), OpenError> {
+    let layout = ip::locate(packet)?;
+    let ah = layout.ah_offset;
+    let spi = packet
+        .get(ah + 4..ah + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or(OpenError::Truncated {
+            needed: ah + 8,
+            available: packet.len(),
+        })?;
+    Ok((spi, ah))
+}
+
 /// A verified packet: where its payload lies in the caller's buffer and what it is
 /// (RFC 4302 §3.4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ipsec_crypto::{CryptoProvider, RUST_CRYPTO, SecretBytes};
+use ipsec_crypto::{CryptoProvider, RUST_CRYPTO};
 use ipsec_isakmp::{DhGroup, EncrId, EsnId, Identification, IntegId, PrfId, TrafficSelector};
+pub use ipsec_sad::{AddrRange, IdMatcher, IpsecProtocol, PeerId};
+
+use crate::credentials::{Credentials, SharedKeys};
 
 /// An encryption algorithm and, for variable-length ciphers, its key length in bits
 /// (RFC 7296 §3.3.5).
@@ -77,10 +80,12 @@ pub struct IkeProposal {
     pub dh: Vec<DhGroup>,
 }
 
-/// One Child SA (ESP) proposal (RFC 7296 §3.3).
+/// One Child SA proposal, for ESP or AH (RFC 7296 §3.3; protocol ID 3 or 2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ChildProposal {
-    /// Encryption algorithms.
+    /// ESP or AH.
+    pub protocol: IpsecProtocol,
+    /// Encryption algorithms; empty for AH, which only authenticates (RFC 4302).
     pub encryption: Vec<Encryption>,
     /// Integrity algorithms; empty with AEADs.
     pub integrity: Vec<IntegId>,
@@ -89,6 +94,30 @@ pub struct ChildProposal {
     pub dh: Vec<DhGroup>,
     /// Extended sequence numbers: offered alternatives.
     pub esn: Vec<EsnId>,
+}
+
+impl ChildProposal {
+    /// An ESP proposal.
+    pub fn esp(encryption: Vec<Encryption>, integrity: Vec<IntegId>) -> Self {
+        Self {
+            protocol: IpsecProtocol::Esp,
+            encryption,
+            integrity,
+            dh: Vec::new(),
+            esn: Vec::new(),
+        }
+    }
+
+    /// An AH proposal (RFC 4302): integrity only.
+    pub fn ah(integrity: Vec<IntegId>) -> Self {
+        Self {
+            protocol: IpsecProtocol::Ah,
+            encryption: Vec::new(),
+            integrity,
+            dh: Vec::new(),
+            esn: Vec::new(),
+        }
+    }
 }
 
 /// The IPsec mode of a Child SA (RFC 4301 §4.1).
@@ -122,6 +151,12 @@ pub struct Lifetimes {
     /// (RFC 7296 §2.8.1: rekeying requests SHOULD be jittered). `None` takes a tenth of
     /// `soft_time`, or less if the gap to `hard_time` is smaller.
     pub jitter: Option<Duration>,
+    /// Up to this many bytes, chosen at random for each Child SA, are taken off
+    /// `soft_bytes`; `None` takes none.
+    pub byte_jitter: Option<u64>,
+    /// Up to this many packets, chosen at random for each Child SA, are taken off
+    /// `soft_packets`; `None` takes none.
+    pub packet_jitter: Option<u64>,
 }
 
 impl Lifetimes {
@@ -154,10 +189,12 @@ pub struct IkeLifetime {
     pub hard_time: Option<Duration>,
 }
 
-/// What a Child SA of a peer looks like.
+/// What a Child SA of a peer looks like (swanctl.conf's `children.NAME`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChildConfig {
-    /// ESP proposals in preference order.
+    /// Its name, for events and logs.
+    pub name: String,
+    /// ESP and AH proposals in preference order.
     pub proposals: Vec<ChildProposal>,
     /// Our side's traffic selectors.
     pub local_ts: Vec<TrafficSelector>,
@@ -172,35 +209,132 @@ pub struct ChildConfig {
     pub accept_tfc_padding: bool,
 }
 
-/// A peer: who we are to it, who it must be, the shared key, and what to negotiate.
+impl Default for ChildConfig {
+    /// No name, no proposals, no selectors yet; tunnel mode, no lifetimes, TFC padding
+    /// accepted.
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            proposals: Vec::new(),
+            local_ts: Vec::new(),
+            remote_ts: Vec::new(),
+            mode: Mode::Tunnel,
+            lifetimes: Lifetimes::default(),
+            accept_tfc_padding: true,
+        }
+    }
+}
+
+/// How one side of an IKE SA proves its identity (swanctl.conf's `local.auth` and
+/// `remote.auth`). Each side is chosen on its own, as swanctl allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// A pre-shared key (RFC 7296 §2.15), found in the endpoint's
+    /// [`Credentials`](crate::Credentials) by the two identities.
+    #[default]
+    Psk,
+}
+
+/// What to do when a peer identity that already has an IKE SA establishes another one
+/// (swanctl.conf's `unique`). The identities compared are ours and the peer's, within one
+/// connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum UniquePolicy {
+    /// Keep both; only an INITIAL_CONTACT from the peer (RFC 7296 §2.4) replaces the old.
+    #[default]
+    No,
+    /// Keep both, and ignore INITIAL_CONTACT.
+    Never,
+    /// Keep the old IKE SA and refuse the new one with AUTHENTICATION_FAILED.
+    Keep,
+    /// Delete the old IKE SA once the new one is up.
+    Replace,
+}
+
+/// A peer: who we are to it, who it must be, how each proves it, and what to negotiate
+/// (swanctl.conf's `connections.NAME`). `..PeerConfig::default()` fills in what a test or
+/// a small program does not care about.
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
+    /// The connection's name, for events and logs.
+    pub name: String,
+    /// Our addresses a responder accepts an IKE_SA_INIT on for this peer; empty: any.
+    pub local_addrs: Vec<AddrRange>,
+    /// The peer addresses a responder accepts an IKE_SA_INIT from for this peer; empty:
+    /// any.
+    pub remote_addrs: Vec<AddrRange>,
     /// Our identity, sent in IDi or IDr.
     pub local_id: Identification,
-    /// The identity the peer must prove; `None` accepts any identity that knows the PSK (an
-    /// initiator then also sends no IDr).
-    pub remote_id: Option<Identification>,
-    /// The pre-shared key (RFC 7296 §2.15).
-    pub psk: SecretBytes,
+    /// The identities the peer may prove. Only an exact identity is sent in IDr by an
+    /// initiator (RFC 7296 §3.5); [`IdMatcher::Any`] accepts any identity that
+    /// authenticates.
+    pub remote_id: IdMatcher,
+    /// How we authenticate.
+    pub local_auth: AuthMethod,
+    /// How the peer must authenticate.
+    pub remote_auth: AuthMethod,
     /// IKE SA proposals in preference order.
     pub ike_proposals: Vec<IkeProposal>,
-    /// The Child SA set up with the IKE SA.
-    pub child: ChildConfig,
-    /// Further Child SA configurations: as responder we accept a CREATE_CHILD_SA for a new
-    /// Child SA (RFC 7296 §1.3.1) whose proposals and selectors fit `child` or one of these.
-    pub extra_children: Vec<ChildConfig>,
+    /// The Child SA configurations. As initiator, the one an initiation names comes with
+    /// IKE_AUTH; as responder, the first whose proposals and selectors fit the peer's is
+    /// chosen, in IKE_AUTH and in CREATE_CHILD_SA (RFC 7296 §1.3.1).
+    pub children: Vec<Arc<ChildConfig>>,
     /// When the IKE SA is rekeyed (RFC 7296 §1.3.2) and deleted.
     pub ike_lifetime: IkeLifetime,
     /// The peer's NAT-T port, to which IKE moves when a NAT is detected (RFC 7296 §2.23).
     pub remote_nat_t_port: u16,
     /// Behave as if a NAT were present: move to the NAT-T port and encapsulate ESP in UDP
-    /// even without one (the peer is told so by a NAT_DETECTION_SOURCE_IP that cannot match).
+    /// even without one (the peer is told so by a NAT_DETECTION_SOURCE_IP that cannot
+    /// match). Honoured as initiator and as responder.
     pub force_udp_encapsulation: bool,
-    /// Send INITIAL_CONTACT in IKE_AUTH (RFC 7296 §2.4).
-    pub initial_contact: bool,
+    /// What to do with several IKE SAs of one peer identity.
+    pub unique: UniquePolicy,
     /// Check that the peer is alive when nothing was received from it for this long
     /// (RFC 7296 §1.4); `None` never checks.
     pub liveness_interval: Option<Duration>,
+    /// Declare the peer dead when a liveness check goes unanswered this long, instead of
+    /// after every retransmission (RFC 7296 §2.4); `None` uses the retransmissions.
+    pub liveness_timeout: Option<Duration>,
+}
+
+impl Default for PeerConfig {
+    /// No name, no addresses (any), ID_NULL for us and any identity for the peer, PSK on
+    /// both sides, no proposals and no children yet; NAT-T on port 4500, `unique = no`,
+    /// no liveness checks, no IKE lifetime.
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            local_addrs: Vec::new(),
+            remote_addrs: Vec::new(),
+            local_id: Identification::null(),
+            remote_id: IdMatcher::Any,
+            local_auth: AuthMethod::Psk,
+            remote_auth: AuthMethod::Psk,
+            ike_proposals: Vec::new(),
+            children: Vec::new(),
+            ike_lifetime: IkeLifetime::default(),
+            remote_nat_t_port: 4500,
+            force_udp_encapsulation: false,
+            unique: UniquePolicy::No,
+            liveness_interval: None,
+            liveness_timeout: None,
+        }
+    }
+}
+
+impl PeerConfig {
+    /// The child configuration named `name`.
+    pub fn child(&self, name: &str) -> Option<&Arc<ChildConfig>> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// Whether we send INITIAL_CONTACT in IKE_AUTH (RFC 7296 §2.4): as strongSwan does,
+    /// when the peer's identity is known exactly and uniqueness is not off (the endpoint
+    /// also leaves it out while another IKE SA with the peer is up).
+    pub fn sends_initial_contact(&self) -> bool {
+        matches!(self.remote_id, IdMatcher::Exact(_)) && self.unique != UniquePolicy::Never
+    }
 }
 
 /// How requests are retransmitted (RFC 7296 §2.1): the first wait, multiplied by `backoff`
@@ -231,7 +365,7 @@ impl Default for RetransmitConfig {
 }
 
 /// The endpoint: ports, timers, the crypto provider, and who may connect to it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EndpointConfig {
     /// The IKE port (RFC 7296 §2); 500 unless testing.
     pub ike_port: u16,
@@ -251,11 +385,12 @@ pub struct EndpointConfig {
     pub keepalive_interval: Duration,
     /// The algorithms.
     pub provider: &'static CryptoProvider,
-    /// IKE proposals a responder accepts in IKE_SA_INIT, before it knows who the peer is;
-    /// empty: this endpoint does not respond.
-    pub responder_ike_proposals: Vec<IkeProposal>,
-    /// Peers that may connect to us, found by the identity in IDi at IKE_AUTH (the PAD of
-    /// RFC 4301 §4.4.3).
+    /// Pre-shared keys (and later other credentials), by identity.
+    pub credentials: Arc<dyn Credentials>,
+    /// Peers that may connect to us: at IKE_SA_INIT the ones whose addresses match are the
+    /// candidates, and the best of them chooses the IKE proposal; at IKE_AUTH the identity
+    /// in IDi picks one of those (the PAD of RFC 4301 §4.4.3). Empty: this endpoint does
+    /// not respond.
     pub responder_peers: Vec<Arc<PeerConfig>>,
     /// Emit the keys of every IKE SA and Child SA in events, for a Wireshark key log.
     pub key_log: bool,
@@ -278,11 +413,24 @@ impl Default for EndpointConfig {
             retransmit: RetransmitConfig::default(),
             keepalive_interval: Duration::from_secs(20),
             provider: &RUST_CRYPTO,
-            responder_ike_proposals: Vec::new(),
+            credentials: Arc::new(SharedKeys::default()),
             responder_peers: Vec::new(),
             key_log: false,
             max_child_sas: 64,
             retry_delay: (Duration::from_secs(6), Duration::from_secs(15)),
         }
+    }
+}
+
+impl std::fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointConfig")
+            .field("ike_port", &self.ike_port)
+            .field("nat_t_port", &self.nat_t_port)
+            .field("cookie_threshold", &self.cookie_threshold)
+            .field("provider", &self.provider.name)
+            .field("responder_peers", &self.responder_peers.len())
+            .field("key_log", &self.key_log)
+            .finish_non_exhaustive()
     }
 }

@@ -14,10 +14,12 @@ use ipsec_isakmp::{ExchangeType, HeaderView, Message, Notify, NotifyType, Payloa
 use crate::config::{ChildConfig, EndpointConfig, PeerConfig};
 use crate::cookie::CookieSecret;
 use crate::error::{CommandError, DropReason, Error};
-use crate::event::{Event, IkeSaHandle, Path, Transmit};
+use crate::event::{CloseReason, Event, IkeSaHandle, IkeSaInfo, Path, Transmit};
 use crate::ike_sa::{Ctx, IkeSa};
 use crate::message::{Payloads, needs_marker, wire};
 use crate::proposal;
+use crate::select;
+use crate::unique::{Established, Identities, Verdict};
 
 /// Counters of what the endpoint dropped and did, for monitoring.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,6 +75,7 @@ pub struct Endpoint {
     timers: BTreeSet<(Instant, IkeSaHandle)>,
     deadlines: HashMap<IkeSaHandle, Instant, FixedState>,
     child_spis: HashSet<u32, FixedState>,
+    identities: Identities,
     cookie: CookieSecret,
     next_handle: u64,
     transmits: VecDeque<Transmit>,
@@ -109,6 +112,7 @@ impl Endpoint {
             timers: BTreeSet::new(),
             deadlines: HashMap::default(),
             child_spis: HashSet::default(),
+            identities: Identities::default(),
             cookie: CookieSecret::new(secret),
             next_handle: 1,
             transmits: VecDeque::new(),
@@ -122,6 +126,17 @@ impl Endpoint {
         &self.config
     }
 
+    /// Replaces the source of credentials (keys added or removed at run time).
+    pub fn set_credentials(&mut self, credentials: Arc<dyn crate::Credentials>) {
+        self.config.credentials = credentials;
+    }
+
+    /// Replaces the peers that may connect to us (connections added, changed or removed at
+    /// run time). IKE SAs already made keep the configuration they were made with.
+    pub fn set_responder_peers(&mut self, peers: Vec<Arc<PeerConfig>>) {
+        self.config.responder_peers = peers;
+    }
+
     /// What was dropped and done so far.
     pub fn stats(&self) -> &Stats {
         &self.stats
@@ -130,6 +145,11 @@ impl Endpoint {
     /// IKE SAs alive (half-open included).
     pub fn ike_sa_count(&self) -> usize {
         self.sas.len()
+    }
+
+    /// The IKE SA `handle`, as a listing shows it.
+    pub fn ike_sa(&self, handle: IkeSaHandle) -> Option<IkeSaInfo> {
+        self.sas.get(&handle).map(IkeSa::info)
     }
 
     /// Whether every IKE SA is idle: no request of ours waiting for its response, none queued
@@ -157,33 +177,55 @@ impl Endpoint {
                 transmits: &mut self.transmits,
                 events: &mut self.events,
                 child_spis: &mut self.child_spis,
+                identities: &self.identities,
             },
             &mut self.sas,
         )
     }
 
-    /// Starts an IKE SA with `peer` over `path` (RFC 7296 §1.2).
+    /// Starts an IKE SA with `peer` over `path` (RFC 7296 §1.2), asking in IKE_AUTH for
+    /// the Child SA of its configuration named `child` (the first one if `None`).
     pub fn initiate(
         &mut self,
         now: Instant,
         peer: Arc<PeerConfig>,
+        child: Option<&str>,
         path: Path,
     ) -> Result<IkeSaHandle, CommandError> {
-        if peer.ike_proposals.is_empty() || peer.child.proposals.is_empty() {
+        let child = match child {
+            Some(name) => peer.child(name),
+            None => peer.children.first(),
+        }
+        .cloned()
+        .ok_or(CommandError::Config("no such child configuration"))?;
+        if peer.ike_proposals.is_empty() || child.proposals.is_empty() {
             return Err(CommandError::Config("no proposal"));
+        }
+        let remote = select::exact(&peer.remote_id);
+        if self
+            .config
+            .credentials
+            .shared_key(&peer.local_id, remote.as_ref())
+            .is_none()
+        {
+            return Err(CommandError::Config(
+                "no pre-shared key for the connection's identities",
+            ));
         }
         let handle = IkeSaHandle(self.next_handle);
         self.next_handle += 1;
         let (mut ctx, _) = self.split(now);
-        let sa = IkeSa::initiate(&mut ctx, handle, peer, path)?;
+        let sa = IkeSa::initiate(&mut ctx, handle, peer, child, path)?;
         self.sas.insert(handle, sa);
-        self.after(handle);
+        self.after(now, handle);
         Ok(handle)
     }
 
     /// Deletes an IKE SA and its Child SAs (RFC 7296 §1.4.1).
     pub fn delete_ike_sa(&mut self, now: Instant, handle: IkeSaHandle) -> Result<(), CommandError> {
-        self.with_sa(now, handle, |sa, ctx| sa.delete(ctx))
+        self.with_sa(now, handle, |sa, ctx| {
+            sa.delete(ctx, CloseReason::LocalDelete)
+        })
     }
 
     /// Deletes the Child SA whose inbound SPI is `inbound_spi` (RFC 7296 §1.4.1).
@@ -202,7 +244,7 @@ impl Endpoint {
         &mut self,
         now: Instant,
         handle: IkeSaHandle,
-        config: ChildConfig,
+        config: Arc<ChildConfig>,
     ) -> Result<(), CommandError> {
         self.with_sa(now, handle, |sa, ctx| sa.create_child(ctx, config))
     }
@@ -243,7 +285,7 @@ impl Endpoint {
         let (mut ctx, sas) = self.split(now);
         let sa = sas.get_mut(&handle).ok_or(CommandError::UnknownIkeSa)?;
         let result = command(sa, &mut ctx);
-        self.after(handle);
+        self.after(now, handle);
         result
     }
 
@@ -291,7 +333,7 @@ impl Endpoint {
         let (mut ctx, sas) = self.split(now);
         let sa = sas.get_mut(&handle).ok_or(DropReason::UnknownSpi)?;
         let result = sa.handle_message(&mut ctx, path, message);
-        self.after(handle);
+        self.after(now, handle);
         result
     }
 
@@ -305,7 +347,7 @@ impl Endpoint {
         message: &[u8],
         spi_i: u64,
     ) -> Result<(), DropReason> {
-        if self.config.responder_ike_proposals.is_empty() {
+        if self.config.responder_peers.is_empty() {
             return Err(DropReason::NotResponder);
         }
         if let Some(handle) = self.half_open.get(&(path.remote, spi_i)).copied() {
@@ -338,14 +380,32 @@ impl Endpoint {
                 return Err(DropReason::Refused(NotifyType::Cookie));
             }
         }
-        let Some((number, algorithms, _)) = proposal::select_ike(
-            &self.config.responder_ike_proposals,
-            sa,
-            self.config.provider,
-            Some(ke.group),
-            false,
-        ) else {
+        // The configurations whose addresses fit, best first; the first that can agree on
+        // a proposal decides the IKE SA's algorithms (strongSwan tries them in that order).
+        let chosen = select::ike_candidates(
+            &self.config.responder_peers,
+            path.local.ip(),
+            path.remote.ip(),
+        )
+        .into_iter()
+        .find_map(|peer| {
+            let (number, algorithms, _) = proposal::select_ike(
+                &peer.ike_proposals,
+                sa,
+                self.config.provider,
+                Some(ke.group),
+                false,
+            )?;
+            Some((number, algorithms, peer.force_udp_encapsulation))
+        });
+        let Some((number, algorithms, force_encap)) = chosen else {
             self.refuse_init(path, spi_i, NotifyType::NoProposalChosen, &[]);
+            self.events.push_back(Event::Refused {
+                handle: None,
+                remote: path.remote,
+                peer_id: None,
+                reason: NotifyType::NoProposalChosen,
+            });
             return Err(DropReason::Refused(NotifyType::NoProposalChosen));
         };
         if algorithms.dh != ke.group {
@@ -357,7 +417,15 @@ impl Endpoint {
         self.next_handle += 1;
         let (mut ctx, _) = self.split(now);
         let created = IkeSa::respond_init(
-            &mut ctx, handle, path, message, spi_i, number, algorithms, &payloads,
+            &mut ctx,
+            handle,
+            path,
+            message,
+            spi_i,
+            number,
+            algorithms,
+            &payloads,
+            force_encap,
         );
         let sa = match created {
             Ok(sa) => sa,
@@ -369,7 +437,7 @@ impl Endpoint {
         };
         self.half_open.insert((path.remote, spi_i), handle);
         self.sas.insert(handle, sa);
-        self.after(handle);
+        self.after(now, handle);
         Ok(())
     }
 
@@ -413,7 +481,7 @@ impl Endpoint {
             if let Some(sa) = sas.get_mut(&handle) {
                 let _ = sa.handle_timeout(&mut ctx);
             }
-            self.after(handle);
+            self.after(now, handle);
         }
     }
 
@@ -432,8 +500,60 @@ impl Endpoint {
         self.events.pop_front()
     }
 
-    /// After an SA acted: drop it if closed, otherwise refresh its timer and indexes.
-    fn after(&mut self, handle: IkeSaHandle) {
+    /// After an SA acted: drop it if closed, otherwise refresh its timer and indexes, and
+    /// apply INITIAL_CONTACT and the `unique` policy to an SA that just came up.
+    fn after(&mut self, now: Instant, handle: IkeSaHandle) {
+        let verdicts = self.register(handle);
+        self.reindex(handle);
+        for verdict in verdicts {
+            self.apply(now, verdict);
+        }
+    }
+
+    /// Files an IKE SA that just came up by its identities, and says what becomes of the
+    /// others with the same ones.
+    fn register(&mut self, handle: IkeSaHandle) -> Vec<Verdict> {
+        let Some(sa) = self.sas.get_mut(&handle) else {
+            return Vec::new();
+        };
+        if !std::mem::take(&mut sa.just_established) || sa.is_closed() {
+            return Vec::new();
+        }
+        let (Some(peer), Some(peer_id), Some(nonces), Some(established_at)) =
+            (&sa.peer, &sa.peer_id, sa.nonces(), sa.established_at)
+        else {
+            return Vec::new();
+        };
+        let key = (peer.name.clone(), peer.local_id.clone(), peer_id.clone());
+        let new = Established {
+            handle,
+            remote: sa.path.remote.ip(),
+            created_at: sa.created_at,
+            established_at,
+            initiator: sa.initiator,
+            nonces,
+        };
+        let (policy, initial_contact) = (peer.unique, sa.initial_contact);
+        self.identities.establish(key, new, policy, initial_contact)
+    }
+
+    /// Closes or deletes another IKE SA as INITIAL_CONTACT or `unique` asks.
+    fn apply(&mut self, now: Instant, verdict: Verdict) {
+        let (Verdict::Abandon(handle) | Verdict::Delete(handle)) = verdict;
+        let (mut ctx, sas) = self.split(now);
+        if let Some(sa) = sas.get_mut(&handle) {
+            match verdict {
+                Verdict::Abandon(_) => sa.abandon(&mut ctx, CloseReason::Replaced),
+                Verdict::Delete(_) => {
+                    let _ = sa.delete(&mut ctx, CloseReason::Replaced);
+                }
+            }
+        }
+        self.reindex(handle);
+    }
+
+    /// Refreshes an SA's timer and indexes, or drops it if closed.
+    fn reindex(&mut self, handle: IkeSaHandle) {
         let Some(sa) = self.sas.get(&handle) else {
             return;
         };
@@ -457,6 +577,7 @@ impl Endpoint {
         }
         if closed {
             self.sas.remove(&handle);
+            self.identities.remove(handle);
             if let Some(old) = self.deadlines.remove(&handle) {
                 self.timers.remove(&(old, handle));
             }

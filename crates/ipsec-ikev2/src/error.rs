@@ -13,6 +13,9 @@ pub enum Error {
     /// A cryptographic operation failed.
     #[error("cryptographic failure: {0}")]
     Crypto(#[from] CryptoError),
+    /// No credential for the identities of an IKE SA (no pre-shared key for them).
+    #[error("no credentials for these identities")]
+    MissingCredentials,
     /// An invariant of this crate did not hold.
     #[error("internal error: {0}")]
     Internal(&'static str),

@@ -71,6 +71,8 @@ pub struct IkeKeyLog {
 pub struct ChildSaReady {
     /// The IKE SA that negotiated it.
     pub ike_sa: IkeSaHandle,
+    /// The name of the child configuration it was made from.
+    pub child: String,
     /// The SPI the peer puts on packets to us.
     pub inbound_spi: u32,
     /// The SPI we put on packets to the peer.
@@ -105,6 +107,68 @@ pub struct ChildSaReady {
     pub active: bool,
 }
 
+/// Why a Child SA was deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChildDeleteReason {
+    /// A rekey replaced it (RFC 7296 §1.3.3), whoever deleted it.
+    Rekeyed,
+    /// We deleted it.
+    Local,
+    /// The peer deleted it, or said it had none such (CHILD_SA_NOT_FOUND).
+    Peer,
+    /// Its IKE SA closed.
+    IkeSaClosed,
+}
+
+/// Where an IKE SA is in its life, for listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IkeSaState {
+    /// IKE_SA_INIT or IKE_AUTH under way.
+    Connecting,
+    /// Up.
+    Established,
+    /// Our Delete is on its way.
+    Deleting,
+}
+
+/// An IKE SA as `swanctl --list-sas` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IkeSaInfo {
+    /// Its handle.
+    pub handle: IkeSaHandle,
+    /// The name of its peer configuration, once known (a responder learns it at IKE_AUTH).
+    pub connection: Option<String>,
+    /// Where it is in its life.
+    pub state: IkeSaState,
+    /// Whether we are its original initiator (after a rekey: of the rekey).
+    pub initiator: bool,
+    /// SPIi.
+    pub spi_i: u64,
+    /// SPIr; 0 until the responder chose it.
+    pub spi_r: u64,
+    /// Where its datagrams go.
+    pub path: Path,
+    /// The peer's authenticated identity.
+    pub peer_id: Option<Identification>,
+    /// The algorithms, once agreed.
+    pub algorithms: Option<IkeAlgorithms>,
+    /// What NAT detection found.
+    pub nat: NatState,
+    /// When it was created.
+    pub created_at: std::time::Instant,
+    /// When it was established.
+    pub established_at: Option<std::time::Instant>,
+    /// When it will be rekeyed.
+    pub rekey_at: Option<std::time::Instant>,
+    /// When it will be closed unless rekeyed first.
+    pub expires_at: Option<std::time::Instant>,
+    /// Its Child SAs.
+    pub child_sas: usize,
+}
+
 /// Why an IKE SA ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -130,6 +194,9 @@ pub enum CloseReason {
     DeadPeer,
     /// Its hard lifetime passed and no rekey had replaced it (RFC 7296 §2.8).
     LifetimeExpired,
+    /// A newer IKE SA with the same identities replaced it: the peer sent INITIAL_CONTACT
+    /// (RFC 7296 §2.4) or the `unique` policy asked for it.
+    Replaced,
     /// The peer kept answering TEMPORARY_FAILURE for minutes: the two sides' state is out
     /// of sync (RFC 7296 §2.25).
     OutOfSync,
@@ -143,6 +210,8 @@ pub enum Event {
     IkeSaEstablished {
         /// Which.
         handle: IkeSaHandle,
+        /// The name of its peer configuration (the connection).
+        connection: String,
         /// Whether we initiated it.
         initiator: bool,
         /// The peer's authenticated identity.
@@ -164,6 +233,8 @@ pub enum Event {
     ChildSaFailed {
         /// The IKE SA.
         handle: IkeSaHandle,
+        /// The name of the child configuration.
+        child: String,
         /// The notification that said why (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...).
         reason: NotifyType,
         /// The inbound SPI of the Child SA whose rekey failed; `None` for a new Child SA.
@@ -185,10 +256,10 @@ pub enum Event {
         inbound_spi: u32,
         /// Its outbound SPI.
         outbound_spi: u32,
-        /// It had been replaced by a rekey: packets the peer sent on it before switching may
-        /// still arrive, so its inbound SA may linger a moment (RFC 7296 §2.8.1 asks to
-        /// accept packets on both while both exist).
-        rekeyed: bool,
+        /// Why. A rekeyed one may still receive packets the peer sent on it before
+        /// switching, so its inbound SA may linger a moment (RFC 7296 §2.8.1 asks to accept
+        /// packets on both while both exist).
+        reason: ChildDeleteReason,
     },
     /// The IKE SA was rekeyed (RFC 7296 §1.3.2, §2.18): new SPIs and keys, the same handle;
     /// its Child SAs carry on unchanged.
@@ -205,6 +276,37 @@ pub enum Event {
         algorithms: IkeAlgorithms,
         /// Its keys, if the key log is on.
         keys: Option<Box<IkeKeyLog>>,
+    },
+    /// As responder we refused a peer's request (RFC 7296 §2.21): its IKE_SA_INIT (no
+    /// acceptable proposal), its IKE_AUTH (authentication failed, no configuration for its
+    /// identity) or a Child SA (no proposal chosen, TS_UNACCEPTABLE).
+    Refused {
+        /// The IKE SA, if the request reached one.
+        handle: Option<IkeSaHandle>,
+        /// The peer's address and port.
+        remote: SocketAddr,
+        /// The identity the peer claimed, if it sent one.
+        peer_id: Option<Identification>,
+        /// The notification we answered with.
+        reason: NotifyType,
+    },
+    /// The peer's address or port changed (a NAT mapping moved, RFC 7296 §2.23): the IKE
+    /// SA's datagrams, and its Child SAs' ESP in UDP, go to `path` from now on.
+    PathChanged {
+        /// The IKE SA.
+        handle: IkeSaHandle,
+        /// The new path.
+        path: Path,
+    },
+    /// The keys of an IKE SA under this handle that never becomes the current one (the
+    /// redundant SA of a simultaneous rekey, RFC 7296 §2.8.2), for a key log: its messages
+    /// (the Delete that ends it) are protected with them. Only with
+    /// [`EndpointConfig::key_log`](crate::EndpointConfig::key_log).
+    IkeSaKeys {
+        /// The IKE SA handle it belongs to.
+        handle: IkeSaHandle,
+        /// Its keys.
+        keys: Box<IkeKeyLog>,
     },
     /// An IKE SA ended, with its Child SAs (each reported by `ChildSaDeleted` first).
     IkeSaClosed {

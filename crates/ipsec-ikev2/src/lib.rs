@@ -29,25 +29,35 @@
 mod auth;
 mod config;
 mod cookie;
+mod credentials;
 mod endpoint;
 mod error;
 mod event;
+mod identity;
 mod ike_sa;
 mod keys;
 mod message;
 mod nat;
 mod proposal;
+mod select;
 mod sk;
 mod ts;
+mod unique;
 
 pub use auth::psk_auth;
 pub use config::{
-    ChildConfig, ChildProposal, Encryption, EndpointConfig, IkeLifetime, IkeProposal, Lifetimes,
-    Mode, PeerConfig, RetransmitConfig,
+    AddrRange, AuthMethod, ChildConfig, ChildProposal, Encryption, EndpointConfig, IdMatcher,
+    IkeLifetime, IkeProposal, IpsecProtocol, Lifetimes, Mode, PeerConfig, PeerId, RetransmitConfig,
+    UniquePolicy,
 };
+pub use credentials::{Credentials, SharedKey, SharedKeys};
 pub use endpoint::{Endpoint, Stats};
 pub use error::{CommandError, DropReason, Error};
-pub use event::{ChildSaReady, CloseReason, Event, IkeKeyLog, IkeSaHandle, Path, Transmit};
+pub use event::{
+    ChildDeleteReason, ChildSaReady, CloseReason, Event, IkeKeyLog, IkeSaHandle, IkeSaInfo,
+    IkeSaState, Path, Transmit,
+};
+pub use ike_sa::child_keymat_len;
 pub use keys::{
     IkeKeys, KeyLengths, child_keymat, derive_ike_keys, derive_rekeyed_ike_keys, rekey_skeyseed,
     skeyseed,

@@ -6,7 +6,7 @@ use ipsec_isakmp::{
     TransformId,
 };
 
-use crate::config::{ChildProposal, Encryption, IkeProposal};
+use crate::config::{ChildProposal, Encryption, IkeProposal, IpsecProtocol};
 
 /// The algorithms an IKE SA agreed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,14 +24,33 @@ pub struct IkeAlgorithms {
 /// The algorithms a Child SA agreed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ChildAlgorithms {
-    /// Encryption.
-    pub encryption: Encryption,
+    /// ESP or AH.
+    pub protocol: IpsecProtocol,
+    /// Encryption; `None` for AH.
+    pub encryption: Option<Encryption>,
     /// Integrity; `None` with an AEAD.
     pub integrity: Option<IntegId>,
     /// PFS group, if any.
     pub dh: Option<DhGroup>,
     /// Extended sequence numbers.
     pub esn: bool,
+}
+
+/// The wire protocol ID of a Child SA protocol (RFC 7296 §3.3.1).
+pub(crate) fn protocol_id(protocol: IpsecProtocol) -> ProtocolId {
+    match protocol {
+        IpsecProtocol::Ah => ProtocolId::Ah,
+        _ => ProtocolId::Esp,
+    }
+}
+
+/// The Child SA protocol of a wire protocol ID, if it is one.
+pub(crate) fn ipsec_protocol(id: ProtocolId) -> Option<IpsecProtocol> {
+    match id {
+        ProtocolId::Esp => Some(IpsecProtocol::Esp),
+        ProtocolId::Ah => Some(IpsecProtocol::Ah),
+        _ => None,
+    }
 }
 
 fn encr(encryption: Encryption) -> Transform {
@@ -73,7 +92,7 @@ pub(crate) fn ike_sa_payload(proposals: &[IkeProposal], spi: Spi) -> SecurityAss
     }
 }
 
-/// The SA payload offering `proposals` for an ESP Child SA with our inbound `spi`.
+/// The SA payload offering `proposals` for an ESP or AH Child SA with our inbound `spi`.
 /// `with_dh` keeps the PFS groups (CREATE_CHILD_SA); IKE_AUTH leaves them out (RFC 7296 §1.2).
 pub(crate) fn child_sa_payload(
     proposals: &[ChildProposal],
@@ -86,12 +105,13 @@ pub(crate) fn child_sa_payload(
             .zip(1u8..)
             .map(|(p, number)| Proposal {
                 number,
-                protocol: ProtocolId::Esp,
+                protocol: protocol_id(p.protocol),
                 spi: Spi::Ipsec(spi),
                 transforms: p
                     .encryption
                     .iter()
                     .copied()
+                    .filter(|_| p.protocol == IpsecProtocol::Esp)
                     .map(encr)
                     .chain(p.integrity.iter().copied().map(Transform::integ))
                     .chain(p.dh.iter().copied().filter(|_| with_dh).map(Transform::dh))
@@ -136,7 +156,7 @@ pub(crate) fn chosen_child_payload(
     chosen: ChildAlgorithms,
     spi: u32,
 ) -> SecurityAssociation {
-    let mut transforms = vec![encr(chosen.encryption)];
+    let mut transforms: Vec<Transform> = chosen.encryption.map(encr).into_iter().collect();
     transforms.extend(chosen.integrity.map(Transform::integ));
     transforms.extend(chosen.dh.map(Transform::dh));
     transforms.push(Transform::esn(if chosen.esn {
@@ -147,7 +167,7 @@ pub(crate) fn chosen_child_payload(
     SecurityAssociation {
         proposals: vec![Proposal {
             number,
-            protocol: ProtocolId::Esp,
+            protocol: protocol_id(chosen.protocol),
             spi: Spi::Ipsec(spi),
             transforms,
         }],
@@ -264,9 +284,10 @@ pub(crate) fn select_ike(
     None
 }
 
-/// The responder's choice for an ESP Child SA, as [`select_ike`] chooses; returns the
-/// offer's number, the algorithms and the initiator's inbound SPI. `pfs_group` is the group
-/// of the KE payload that came with the offer (CREATE_CHILD_SA), if any.
+/// The responder's choice for an ESP or AH Child SA, as [`select_ike`] chooses; returns
+/// the offer's number, the algorithms and the initiator's inbound SPI. `pfs_group` is the
+/// group of the KE payload that came with the offer (CREATE_CHILD_SA), if any. An offer
+/// is only weighed against our proposals of its protocol.
 pub(crate) fn select_child(
     ours: &[ChildProposal],
     offered: &SecurityAssociation,
@@ -277,7 +298,7 @@ pub(crate) fn select_child(
         for theirs in offered
             .proposals
             .iter()
-            .filter(|p| p.protocol == ProtocolId::Esp)
+            .filter(|p| p.protocol == protocol_id(mine.protocol))
         {
             let Spi::Ipsec(spi) = theirs.spi else {
                 continue;
@@ -289,13 +310,25 @@ pub(crate) fn select_child(
                 TransformId::Esn(e) => Some(e),
                 _ => None,
             });
-            let chosen = mine.encryption.iter().copied().find_map(|encryption| {
-                if !encryptions.contains(&encryption) {
-                    return None;
+            let chosen = match mine.protocol {
+                IpsecProtocol::Ah => {
+                    // RFC 4302 §2: AH authenticates only; an offer with a cipher is no AH.
+                    let integrity = first_common(&mine.integrity, &integrities)
+                        .filter(|i| *i != IntegId::None && provider.integrity(i.value()).is_some());
+                    match integrity {
+                        Some(i) if encryptions.is_empty() => Some((None, Some(i))),
+                        _ => None,
+                    }
                 }
-                let integrity = choose_integrity(encryption, &mine.integrity, &integrities)?;
-                esp_supported(provider, encryption, integrity).then_some((encryption, integrity))
-            });
+                _ => mine.encryption.iter().copied().find_map(|encryption| {
+                    if !encryptions.contains(&encryption) {
+                        return None;
+                    }
+                    let integrity = choose_integrity(encryption, &mine.integrity, &integrities)?;
+                    esp_supported(provider, encryption, integrity)
+                        .then_some((Some(encryption), integrity))
+                }),
+            };
             let dh = match pfs_group {
                 Some(group) => {
                     if !mine.dh.contains(&group) || !groups.contains(&group) {
@@ -310,6 +343,7 @@ pub(crate) fn select_child(
                 return Some((
                     theirs.number,
                     ChildAlgorithms {
+                        protocol: mine.protocol,
                         encryption,
                         integrity,
                         dh,
@@ -350,7 +384,7 @@ pub(crate) fn select_child_create(
         for theirs in offered
             .proposals
             .iter()
-            .filter(|p| p.protocol == ProtocolId::Esp)
+            .filter(|p| p.protocol == protocol_id(mine.protocol))
         {
             if !matches!(theirs.spi, Spi::Ipsec(_)) {
                 continue;
@@ -471,8 +505,8 @@ pub(crate) fn accept_chosen_ike(
     })
 }
 
-/// Reads the responder's chosen ESP proposal and checks it is one we offered; returns the
-/// algorithms and the responder's inbound SPI.
+/// Reads the responder's chosen ESP or AH proposal and checks it is one we offered; returns
+/// the algorithms and the responder's inbound SPI.
 pub(crate) fn accept_chosen_child(
     ours: &[ChildProposal],
     answer: &SecurityAssociation,
@@ -480,7 +514,7 @@ pub(crate) fn accept_chosen_child(
     let [chosen] = answer.proposals.as_slice() else {
         return Err(NotOffered);
     };
-    let (ProtocolId::Esp, Spi::Ipsec(spi)) = (chosen.protocol, chosen.spi) else {
+    let (Some(protocol), Spi::Ipsec(spi)) = (ipsec_protocol(chosen.protocol), chosen.spi) else {
         return Err(NotOffered);
     };
     let encryptions = offered_encryptions(chosen);
@@ -490,14 +524,19 @@ pub(crate) fn accept_chosen_child(
         TransformId::Esn(e) => Some(e),
         _ => None,
     });
-    let [encryption] = encryptions.as_slice() else {
-        return Err(NotOffered);
+    let encryption = match (protocol, encryptions.as_slice()) {
+        (IpsecProtocol::Ah, []) => None,
+        (IpsecProtocol::Esp, [one]) => Some(*one),
+        _ => return Err(NotOffered),
     };
     let integrity = match integrities.as_slice() {
         [] | [IntegId::None] => None,
         [one] => Some(*one),
         _ => return Err(NotOffered),
     };
+    if protocol == IpsecProtocol::Ah && integrity.is_none() {
+        return Err(NotOffered);
+    }
     let dh = match groups.as_slice() {
         [] | [DhGroup::None] => None,
         [one] => Some(*one),
@@ -510,9 +549,10 @@ pub(crate) fn accept_chosen_child(
     };
     let wanted = if esn { EsnId::Esn } else { EsnId::NoEsn };
     let offered = ours.iter().any(|p| {
-        p.encryption.contains(encryption)
+        p.protocol == protocol
+            && encryption.is_none_or(|e| p.encryption.contains(&e))
             && integrity.is_none_or(|i| p.integrity.contains(&i))
-            && (integrity.is_some() || encryption.is_aead())
+            && (integrity.is_some() || encryption.is_some_and(|e| e.is_aead()))
             && dh.is_none_or(|g| p.dh.contains(&g))
             && esn_list(&p.esn).contains(&wanted)
     });
@@ -521,7 +561,8 @@ pub(crate) fn accept_chosen_child(
     }
     Ok((
         ChildAlgorithms {
-            encryption: *encryption,
+            protocol,
+            encryption,
             integrity,
             dh,
             esn,

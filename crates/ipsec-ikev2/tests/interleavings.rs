@@ -112,7 +112,7 @@ impl World {
         };
         world
             .a
-            .initiate(now, Arc::new(a), path_from(Side::A))
+            .initiate(now, Arc::new(a), None, path_from(Side::A))
             .unwrap();
         world.collect();
         while !world.flight.is_empty() {

@@ -160,10 +160,18 @@ fn no_proposal_chosen() {
 
 #[test]
 fn wrong_psk_fails_authentication_on_both_sides() {
-    let (mut a, b) = site_to_site();
-    a.psk = ipsec_crypto::SecretBytes::copy_from(b"not the shared secret");
-    let (mut pair, a) = Pair::with_peers(6, a, b, Network::default());
-    pair.initiate(a);
+    let (a, b) = site_to_site();
+    let mut a_config = common::endpoint_config(None);
+    a_config.credentials = Arc::new(ipsec_ikev2::SharedKeys::single(
+        ipsec_crypto::SecretBytes::copy_from(b"not the shared secret"),
+    ));
+    let mut pair = Pair::new(
+        6,
+        a_config,
+        common::endpoint_config(Some(b)),
+        Network::default(),
+    );
+    pair.initiate(Arc::new(a));
     pair.drive(Duration::from_secs(5));
     assert_eq!(
         pair.closed(Side::A),
@@ -181,10 +189,10 @@ fn wrong_psk_fails_authentication_on_both_sides() {
 fn traffic_selectors_are_narrowed() {
     let (mut a, mut b) = site_to_site();
     // A asks for all of 10.0.0.0/8 on both sides; B allows only its /16s.
-    a.child.local_ts = vec![range([[10, 0, 0, 0], [10, 255, 255, 255]])];
-    a.child.remote_ts = vec![range([[10, 0, 0, 0], [10, 255, 255, 255]])];
-    b.child.local_ts = vec![range([[10, 2, 0, 0], [10, 2, 255, 255]])];
-    b.child.remote_ts = vec![range([[10, 1, 0, 0], [10, 1, 255, 255]])];
+    common::child_mut(&mut a).local_ts = vec![range([[10, 0, 0, 0], [10, 255, 255, 255]])];
+    common::child_mut(&mut a).remote_ts = vec![range([[10, 0, 0, 0], [10, 255, 255, 255]])];
+    common::child_mut(&mut b).local_ts = vec![range([[10, 2, 0, 0], [10, 2, 255, 255]])];
+    common::child_mut(&mut b).remote_ts = vec![range([[10, 1, 0, 0], [10, 1, 255, 255]])];
     let (mut pair, a) = Pair::with_peers(7, a, b, Network::default());
     pair.initiate(a);
     pair.drive(Duration::from_secs(5));
@@ -203,7 +211,7 @@ fn traffic_selectors_are_narrowed() {
 #[test]
 fn ts_unacceptable_keeps_the_ike_sa() {
     let (mut a, b) = site_to_site();
-    a.child.remote_ts = vec![host([192, 168, 9, 9])];
+    common::child_mut(&mut a).remote_ts = vec![host([192, 168, 9, 9])];
     let (mut pair, a) = Pair::with_peers(8, a, b, Network::default());
     pair.initiate(a);
     pair.drive(Duration::from_secs(5));
@@ -223,8 +231,8 @@ fn ts_unacceptable_keeps_the_ike_sa() {
 #[test]
 fn transport_mode_when_both_want_it() {
     let (mut a, mut b) = site_to_site();
-    a.child.mode = Mode::Transport;
-    b.child.mode = Mode::Transport;
+    common::child_mut(&mut a).mode = Mode::Transport;
+    common::child_mut(&mut b).mode = Mode::Transport;
     let (mut pair, a) = Pair::with_peers(9, a, b, Network::default());
     pair.initiate(a);
     pair.drive(Duration::from_secs(5));

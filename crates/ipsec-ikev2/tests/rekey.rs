@@ -41,7 +41,7 @@ fn readies(pair: &Pair, side: Side) -> Vec<ChildSaReady> {
 }
 
 fn pfs(peer: &mut PeerConfig, groups: &[DhGroup]) {
-    for proposal in &mut peer.child.proposals {
+    for proposal in &mut common::child_mut(peer).proposals {
         proposal.dh = groups.to_vec();
     }
 }
@@ -82,11 +82,13 @@ fn rekey_child(side: Side, with_pfs: bool) {
         "the Delete of the old SA switches the responder over"
     );
     for s in [Side::A, Side::B] {
-        assert!(
-            pair.events(s)
-                .iter()
-                .any(|e| matches!(e, Event::ChildSaDeleted { rekeyed: true, .. }))
-        );
+        assert!(pair.events(s).iter().any(|e| matches!(
+            e,
+            Event::ChildSaDeleted {
+                reason: ipsec_ikev2::ChildDeleteReason::Rekeyed,
+                ..
+            }
+        )));
         assert_eq!(pair.child_spis(s).len(), 1);
     }
     let first = readies(&pair, side)[0].clone();
@@ -130,15 +132,18 @@ fn pfs_group_is_renegotiated_after_invalid_ke_payload() {
 #[test]
 fn a_further_child_sa_with_its_own_selectors() {
     let (a, mut b) = site_to_site();
-    let mut second = a.child.clone();
+    let mut second = common::first_child(&a);
+    second.name = "second".into();
     second.local_ts = vec![range([[10, 3, 0, 0], [10, 3, 255, 255]])];
     second.remote_ts = vec![range([[10, 4, 0, 0], [10, 4, 255, 255]])];
     let mut b_second = second.clone();
     std::mem::swap(&mut b_second.local_ts, &mut b_second.remote_ts);
-    b.extra_children = vec![b_second];
+    b.children.push(std::sync::Arc::new(b_second));
     let mut pair = established(a, b, None);
     let (handle, now) = (pair.handle(Side::A), pair.now);
-    pair.a.create_child_sa(now, handle, second.clone()).unwrap();
+    pair.a
+        .create_child_sa(now, handle, std::sync::Arc::new(second.clone()))
+        .unwrap();
     pair.drive(Duration::from_secs(5));
     pair.assert_agree("after CREATE_CHILD_SA");
     let new = readies(&pair, Side::A).pop().unwrap();
@@ -152,11 +157,13 @@ fn a_further_child_sa_with_its_own_selectors() {
 fn selectors_outside_every_config_are_refused() {
     let (a, b) = site_to_site();
     let mut pair = established(a.clone(), b, None);
-    let mut other = a.child.clone();
+    let mut other = common::first_child(&a);
     other.local_ts = vec![range([[10, 9, 0, 0], [10, 9, 0, 255]])];
     other.remote_ts = vec![range([[10, 8, 0, 0], [10, 8, 0, 255]])];
     let (handle, now) = (pair.handle(Side::A), pair.now);
-    pair.a.create_child_sa(now, handle, other).unwrap();
+    pair.a
+        .create_child_sa(now, handle, std::sync::Arc::new(other))
+        .unwrap();
     pair.drive(Duration::from_secs(5));
     assert!(pair.a_events.iter().any(|e| matches!(
         e,
@@ -177,7 +184,7 @@ fn no_additional_sas_beyond_the_limit() {
     let mut pair = established(a.clone(), site_to_site().1, Some(b_config));
     let (handle, now) = (pair.handle(Side::A), pair.now);
     pair.a
-        .create_child_sa(now, handle, a.child.clone())
+        .create_child_sa(now, handle, a.children[0].clone())
         .unwrap();
     pair.drive(Duration::from_secs(5));
     assert!(pair.a_events.iter().any(|e| matches!(

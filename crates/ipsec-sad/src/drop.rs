@@ -23,6 +23,8 @@ pub enum MalformedCause {
     /// The decrypted inner packet (tunnel mode) or upper-layer header (transport mode)
     /// cannot be read for the selector check (RFC 4301 §5.2).
     Inner(FlowError),
+    /// The IP packet does not lead to a valid AH header (RFC 4302 §2, §3.4.1).
+    Ah(ipsec_ah::OpenError),
     /// A structural error of a kind this crate does not know yet.
     Other,
 }
@@ -34,6 +36,7 @@ impl fmt::Display for MalformedCause {
             Self::Esp(error) => write!(f, "{error}"),
             Self::NotBlockAligned => f.write_str("ciphertext is not block aligned"),
             Self::Inner(error) => write!(f, "inner packet: {error}"),
+            Self::Ah(error) => write!(f, "{error}"),
             Self::Other => f.write_str("malformed"),
         }
     }
@@ -126,6 +129,21 @@ impl DropReason {
             | Self::SelectorMismatch { spi }
             | Self::Expired { spi } => Some(*spi),
             Self::Malformed { spi, .. } => *spi,
+        }
+    }
+
+    /// The drop reason for an AH SA's refusal of a packet with `spi`.
+    pub(crate) fn from_ah(spi: u32, error: ipsec_ah::OpenError) -> Self {
+        use ipsec_ah::OpenError;
+        match error {
+            OpenError::Replayed { seq } => Self::Replayed { spi, seq },
+            OpenError::TooOld { seq } => Self::TooOld { spi, seq },
+            OpenError::IcvMismatch => Self::IcvMismatch { spi },
+            OpenError::UnknownSpi { found, .. } => Self::UnknownSpi { spi: found },
+            other => Self::Malformed {
+                spi: Some(spi),
+                cause: MalformedCause::Ah(other),
+            },
         }
     }
 
@@ -238,6 +256,13 @@ impl DropCounters {
     /// Each kind with its count.
     pub fn iter(&self) -> impl Iterator<Item = (DropKind, u64)> + '_ {
         DropKind::ALL.into_iter().map(|kind| (kind, self.get(kind)))
+    }
+
+    /// Adds `other`'s counts to these (to total several SAs' drops).
+    pub fn add(&mut self, other: &DropCounters) {
+        for (count, more) in self.counts.iter_mut().zip(other.counts) {
+            *count = count.saturating_add(more);
+        }
     }
 
     pub(crate) fn count(&mut self, kind: DropKind) {

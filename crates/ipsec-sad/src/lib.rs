@@ -21,8 +21,9 @@
 //!   traffic selectors.
 //!
 //! Nothing here reads a clock: every operation that depends on time takes `now: Instant`,
-//! and lifetimes are absolute instants fixed at installation. ESP is the only security
-//! protocol so far; [`InboundProtocolSa`] and [`OutboundProtocolSa`] are where AH joins.
+//! and lifetimes are absolute instants fixed at installation. SAs are ESP or AH
+//! ([`InboundProtocolSa`], [`OutboundProtocolSa`]): ESP packets go through [`Sad::open`] and
+//! [`Sad::seal`], AH-protected IP packets through [`Sad::open_ah`] and [`Sad::seal_ah`].
 //!
 //! ```
 //! use ipsec_sad::{Action, AddrRange, Decision, Flow, Selector, Spd, SpdEntry};
@@ -66,8 +67,9 @@ pub use lifetime::{
 };
 pub use pad::{IdMatcher, Pad, PadEntry, PeerAuth, PeerId, id_type};
 pub use sad::{
-    InboundEntry, InboundProtocolSa, IpsecProtocol, Mode, Opened, OutboundEntry, OutboundHandle,
-    OutboundProtocolSa, OuterAddresses, SaConfig, SaEntry, SaId, SaStats, Sad, SadEvent, SealError,
+    InboundEntry, InboundProtocolSa, IpsecProtocol, Mode, Opened, OpenedAh, OutboundEntry,
+    OutboundHandle, OutboundProtocolSa, OuterAddresses, SaConfig, SaEntry, SaId, SaStats, Sad,
+    SadEvent, SealError,
 };
 pub use selector::{AddrRange, Direction, NextLayer, PortRange, Selector};
 pub use spd::{Action, AlgorithmProposal, Decision, SaTemplate, Spd, SpdEntry, SpdEntryId};

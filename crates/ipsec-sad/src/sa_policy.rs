@@ -33,7 +33,7 @@ use foldhash::fast::{FixedState, RandomState};
 
 use crate::flow::Flow;
 use crate::sad::OutboundHandle;
-use crate::selector::{AddrRange, Direction, NextLayer, PortRange, Selector};
+use crate::selector::{AddrRange, Direction, NextLayer, Selector};
 
 /// The seed of the handle map: handles are ours, not chosen by any peer.
 const HANDLE_HASH_SEED: u64 = 0x7361_2d70_6f6c_6963;
@@ -51,37 +51,12 @@ struct Rank {
 impl Rank {
     fn of(selector: &Selector, sequence: u64) -> Self {
         Self {
-            address_bits: fixed_bits(&selector.local) + fixed_bits(&selector.remote),
+            address_bits: selector.local.fixed_bits() + selector.remote.fixed_bits(),
             protocol: selector.protocol != NextLayer::Any,
-            port_bits: port_bits(selector.local_port) + port_bits(selector.remote_port),
+            port_bits: selector.local_port.fixed_bits() + selector.remote_port.fixed_bits(),
             sequence,
         }
     }
-}
-
-/// `width - ceil(log2(count))` for `count` addresses out of `2^width`: 32 for one IPv4
-/// address, 24 for a /24, 0 for all of them.
-fn bits_fixed(start: u128, end: u128, width: u32) -> u16 {
-    let Some(span) = end.checked_sub(start) else {
-        return 0;
-    };
-    // `span` + 1 addresses need `128 - leading_zeros(span)` bits to count them.
-    let free = 128 - span.leading_zeros();
-    u16::try_from(width.saturating_sub(free)).unwrap_or(0)
-}
-
-fn fixed_bits(range: &AddrRange) -> u16 {
-    match range {
-        AddrRange::Any => 0,
-        AddrRange::V4 { start, end } => {
-            bits_fixed(u128::from(start.to_bits()), u128::from(end.to_bits()), 32)
-        }
-        AddrRange::V6 { start, end } => bits_fixed(start.to_bits(), end.to_bits(), 128),
-    }
-}
-
-fn port_bits(range: PortRange) -> u16 {
-    bits_fixed(u128::from(range.start), u128::from(range.end), 16)
 }
 
 /// The four tables: IPv4 and IPv6, by local and by remote address.
@@ -401,6 +376,7 @@ mod tests {
 
     #[test]
     fn bits_fixed_counts_prefix_bits() {
+        use crate::selector::bits_fixed;
         assert_eq!(bits_fixed(5, 5, 32), 32);
         assert_eq!(bits_fixed(0, 255, 32), 24);
         assert_eq!(bits_fixed(0, 256, 32), 23);

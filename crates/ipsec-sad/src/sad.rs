@@ -22,6 +22,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::net::IpAddr;
 use std::time::Instant;
 
+use ipsec_ah::{InboundAhSa, IpVersion, OutboundAhSa};
 use ipsec_crypto::SecureRandom;
 use ipsec_esp::{InboundSa, OutboundSa};
 
@@ -44,6 +45,8 @@ const SPI_DRAWS: u32 = 64;
 pub enum IpsecProtocol {
     /// ESP (RFC 4303).
     Esp,
+    /// AH (RFC 4302).
+    Ah,
 }
 
 /// The encapsulation mode of an SA (RFC 4301 §4.1).
@@ -55,12 +58,14 @@ pub enum Mode {
     Tunnel,
 }
 
-/// The inbound half of an SA of any IPsec protocol: the SAD's extension point for AH.
+/// The inbound half of an SA of either IPsec protocol.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum InboundProtocolSa {
     /// An ESP SA (RFC 4303).
     Esp(InboundSa),
+    /// An AH SA (RFC 4302).
+    Ah(InboundAhSa),
 }
 
 impl InboundProtocolSa {
@@ -68,6 +73,7 @@ impl InboundProtocolSa {
     pub fn spi(&self) -> u32 {
         match self {
             Self::Esp(sa) => sa.spi(),
+            Self::Ah(sa) => sa.spi(),
         }
     }
 
@@ -75,6 +81,7 @@ impl InboundProtocolSa {
     pub fn protocol(&self) -> IpsecProtocol {
         match self {
             Self::Esp(_) => IpsecProtocol::Esp,
+            Self::Ah(_) => IpsecProtocol::Ah,
         }
     }
 }
@@ -85,12 +92,20 @@ impl From<InboundSa> for InboundProtocolSa {
     }
 }
 
-/// The outbound half of an SA of any IPsec protocol: the SAD's extension point for AH.
+impl From<InboundAhSa> for InboundProtocolSa {
+    fn from(sa: InboundAhSa) -> Self {
+        Self::Ah(sa)
+    }
+}
+
+/// The outbound half of an SA of either IPsec protocol.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum OutboundProtocolSa {
     /// An ESP SA (RFC 4303).
     Esp(OutboundSa),
+    /// An AH SA (RFC 4302).
+    Ah(OutboundAhSa),
 }
 
 impl OutboundProtocolSa {
@@ -98,6 +113,7 @@ impl OutboundProtocolSa {
     pub fn spi(&self) -> u32 {
         match self {
             Self::Esp(sa) => sa.spi(),
+            Self::Ah(sa) => sa.spi(),
         }
     }
 
@@ -105,28 +121,44 @@ impl OutboundProtocolSa {
     pub fn protocol(&self) -> IpsecProtocol {
         match self {
             Self::Esp(_) => IpsecProtocol::Esp,
+            Self::Ah(_) => IpsecProtocol::Ah,
         }
     }
 
-    /// Bytes the caller leaves before the payload (ESP: SPI, Sequence Number, IV).
+    /// Bytes the caller leaves before the payload: ESP's SPI, Sequence Number and IV; for
+    /// AH, which sits in the IP packet, its header over IPv4 (see
+    /// [`ah_header_len`](Self::ah_header_len)).
     pub fn header_len(&self) -> usize {
         match self {
             Self::Esp(sa) => sa.header_len(),
+            Self::Ah(sa) => sa.ah_header_len(IpVersion::V4),
+        }
+    }
+
+    /// The AH header's length in a packet of IP version `version` (RFC 4302 §2.2); `None`
+    /// for ESP.
+    pub fn ah_header_len(&self, version: IpVersion) -> Option<usize> {
+        match self {
+            Self::Esp(_) => None,
+            Self::Ah(sa) => Some(sa.ah_header_len(version)),
         }
     }
 
     /// Bytes the caller leaves after a payload of `payload_len` (ESP: padding, trailer,
-    /// ICV).
+    /// ICV; AH: none).
     pub fn tail_len(&self, payload_len: usize) -> usize {
         match self {
             Self::Esp(sa) => sa.tail_len(payload_len),
+            Self::Ah(_) => 0,
         }
     }
 
-    /// The sealed packet's length for a payload of `payload_len` bytes.
+    /// The sealed packet's length for a payload of `payload_len` bytes (ESP; AH: its
+    /// IPv4 header plus the payload, without the IP header).
     pub fn packet_len(&self, payload_len: usize) -> usize {
         match self {
             Self::Esp(sa) => sa.packet_len(payload_len),
+            Self::Ah(sa) => sa.ah_header_len(IpVersion::V4).saturating_add(payload_len),
         }
     }
 
@@ -134,13 +166,15 @@ impl OutboundProtocolSa {
     pub fn last_sequence_number(&self) -> u64 {
         match self {
             Self::Esp(sa) => sa.last_sequence_number(),
+            Self::Ah(sa) => sa.last_sequence_number(),
         }
     }
 
-    /// The highest sequence number the SA may send (RFC 4303 §3.3.3).
+    /// The highest sequence number the SA may send (RFC 4303 §3.3.3, RFC 4302 §3.3.2).
     pub fn max_sequence_number(&self) -> u64 {
         match self {
             Self::Esp(sa) => sa.max_sequence_number(),
+            Self::Ah(sa) => sa.max_sequence_number(),
         }
     }
 }
@@ -148,6 +182,12 @@ impl OutboundProtocolSa {
 impl From<OutboundSa> for OutboundProtocolSa {
     fn from(sa: OutboundSa) -> Self {
         Self::Esp(sa)
+    }
+}
+
+impl From<OutboundAhSa> for OutboundProtocolSa {
+    fn from(sa: OutboundAhSa) -> Self {
+        Self::Ah(sa)
     }
 }
 
@@ -259,6 +299,15 @@ pub enum SealError {
     /// The protocol could not seal the packet (buffer too small, crypto failure).
     #[error(transparent)]
     Esp(ipsec_esp::SealError),
+    /// AH could not seal the packet (not a valid IP packet, buffer too small).
+    #[error(transparent)]
+    Ah(ipsec_ah::SealError),
+    /// The SA is of the other protocol: [`Sad::seal`] is for ESP, [`Sad::seal_ah`] for AH.
+    #[error("outbound SA {handle:?} is not of this protocol")]
+    WrongProtocol {
+        /// The SA.
+        handle: OutboundHandle,
+    },
 }
 
 /// The addresses of the IP header an ESP packet arrived in, for the selector check of a
@@ -292,6 +341,25 @@ pub struct Opened<'a> {
     pub mode: Mode,
     /// The selector fields that were checked; `None` for a dummy packet.
     pub flow: Option<Flow>,
+}
+
+/// An AH-protected packet that passed every check (RFC 4302 §3.4).
+#[derive(Debug, PartialEq, Eq)]
+pub struct OpenedAh<'a> {
+    /// The SA's SPI.
+    pub spi: u32,
+    /// What follows the AH header: the inner IP packet in tunnel mode (cut to the length
+    /// its header gives), the upper-layer payload in transport mode.
+    pub payload: &'a [u8],
+    /// Next Header of the AH header: 4 or 41 in tunnel mode, the upper-layer protocol in
+    /// transport mode.
+    pub next_header: u8,
+    /// The full sequence number.
+    pub sequence_number: u64,
+    /// The SA's mode.
+    pub mode: Mode,
+    /// The selector fields that were checked.
+    pub flow: Flow,
 }
 
 impl Opened<'_> {
@@ -850,6 +918,7 @@ impl Sad {
         };
         let sealed = match sa {
             OutboundProtocolSa::Esp(esp) => esp.seal(buf, payload_len, next_header),
+            OutboundProtocolSa::Ah(_) => return Err(SealError::WrongProtocol { handle }),
         };
         let (last, max) = (sa.last_sequence_number(), sa.max_sequence_number());
         let len = match sealed {
@@ -867,6 +936,90 @@ impl Sad {
             entry.request_rekey(LimitKind::SequenceNumber, shared);
         }
         Ok(len)
+    }
+
+    /// Protects the IP packet `packet` with the outbound AH SA `handle` (RFC 4302 §3.3):
+    /// the caller laid it out with room for the AH header where it belongs (after the IP
+    /// header in transport mode, after the outer header in tunnel mode; see
+    /// [`OutboundProtocolSa::ah_header_len`]), the IP header's protocol set to 51 and its
+    /// length final; `next_header` is the protocol of what follows AH. The caller computes
+    /// the IPv4 header checksum afterwards. Lifetimes apply as for [`Sad::seal`], counting
+    /// the whole packet's bytes.
+    pub fn seal_ah(
+        &mut self,
+        now: Instant,
+        handle: OutboundHandle,
+        packet: &mut [u8],
+        next_header: u8,
+    ) -> Result<(), SealError> {
+        let shared = &mut self.shared;
+        let entry = match self.outbound.get_mut(handle.index) {
+            Some(Slot::Occupied(entry)) if entry.id_handle() == Some(handle) => entry,
+            _ => return Err(SealError::UnknownHandle(handle)),
+        };
+        if !entry.check_time(now, shared) {
+            return Err(SealError::Expired { handle });
+        }
+        let Some(OutboundProtocolSa::Ah(sa)) = entry.sa.as_mut() else {
+            return match entry.sa {
+                Some(_) => Err(SealError::WrongProtocol { handle }),
+                None => Err(SealError::Expired { handle }),
+            };
+        };
+        let sealed = sa.seal(packet, next_header);
+        let (last, max) = (sa.last_sequence_number(), sa.max_sequence_number());
+        match sealed {
+            Ok(_) => {}
+            Err(ipsec_ah::SealError::SequenceExhausted) => {
+                entry.expire(LimitKind::SequenceNumber, shared);
+                return Err(SealError::Expired { handle });
+            }
+            Err(error) => return Err(SealError::Ah(error)),
+        }
+        entry.count_packet(packet.len(), shared);
+        if last >= max {
+            entry.expire(LimitKind::SequenceNumber, shared);
+        } else if max - last <= entry.config.lifetime.sequence_margin {
+            entry.request_rekey(LimitKind::SequenceNumber, shared);
+        }
+        Ok(())
+    }
+
+    /// Verifies the AH-protected IP packet `packet` where it lies (RFC 4301 §5.2, RFC 4302
+    /// §3.4): finds the SA by the SPI of its AH header, applies its lifetime, checks the
+    /// sequence number and the ICV, counts it, and checks what AH protected against the
+    /// SA's selectors: the inner packet in tunnel mode, the packet's own addresses with the
+    /// upper-layer header in transport mode.
+    pub fn open_ah<'a>(
+        &mut self,
+        now: Instant,
+        packet: &'a [u8],
+    ) -> Result<OpenedAh<'a>, DropReason> {
+        let result = self.open_ah_counted(now, packet);
+        if let Err(reason) = &result {
+            self.shared.drops.count(reason.kind());
+        }
+        result
+    }
+
+    fn open_ah_counted<'a>(
+        &mut self,
+        now: Instant,
+        packet: &'a [u8],
+    ) -> Result<OpenedAh<'a>, DropReason> {
+        let (spi, _) = ipsec_ah::peek_spi(packet).map_err(|error| DropReason::Malformed {
+            spi: None,
+            cause: MalformedCause::Ah(error),
+        })?;
+        let entry = self
+            .inbound
+            .get_mut(spi)
+            .ok_or(DropReason::UnknownSpi { spi })?;
+        let result = open_ah_entry(entry, spi, now, packet, &mut self.shared);
+        if let Err(reason) = &result {
+            entry.stats.drops.count(reason.kind());
+        }
+        result
     }
 
     /// The outbound SA `handle`, mutable: for settings of the protocol SA such as TFC
@@ -911,6 +1064,8 @@ fn open_entry<'a>(
         InboundProtocolSa::Esp(esp) => esp
             .open(packet)
             .map_err(|error| DropReason::from_esp(spi, error))?,
+        // SAs are found by SPI and protocol (RFC 4301 §4.4.2): no ESP SA has this SPI.
+        InboundProtocolSa::Ah(_) => return Err(DropReason::UnknownSpi { spi }),
     };
     // The key verified this packet: it counts toward the lifetime whatever its selectors.
     entry.count_packet(opened.payload.len(), shared);
@@ -926,6 +1081,59 @@ fn open_entry<'a>(
     Ok(Opened {
         spi,
         payload,
+        next_header: opened.next_header,
+        sequence_number: opened.sequence_number,
+        mode,
+        flow,
+    })
+}
+
+/// Opens the AH `packet` with the inbound `entry` whose SPI it carries.
+fn open_ah_entry<'a>(
+    entry: &mut InboundEntry,
+    spi: u32,
+    now: Instant,
+    packet: &'a [u8],
+    shared: &mut Shared,
+) -> Result<OpenedAh<'a>, DropReason> {
+    if !entry.check_time(now, shared) {
+        return Err(DropReason::Expired { spi });
+    }
+    let opened = match entry.sa.as_mut() {
+        Some(InboundProtocolSa::Ah(ah)) => ah
+            .open(packet)
+            .map_err(|error| DropReason::from_ah(spi, error))?,
+        Some(_) => return Err(DropReason::UnknownSpi { spi }),
+        None => return Err(DropReason::Expired { spi }),
+    };
+    entry.count_packet(packet.len(), shared);
+    let mode = entry.config.mode;
+    let malformed = |error| DropReason::Malformed {
+        spi: Some(spi),
+        cause: MalformedCause::Inner(error),
+    };
+    let (flow, len) = match mode {
+        Mode::Tunnel => inner_flow(opened.next_header, opened.payload)
+            .map_err(malformed)?
+            .ok_or(DropReason::SelectorMismatch { spi })?,
+        Mode::Transport => {
+            let outer = flow::parse_ip(packet).map_err(malformed)?.0;
+            let flow = Flow::from_transport(
+                outer.source,
+                outer.destination,
+                opened.next_header,
+                opened.payload,
+            )
+            .map_err(malformed)?;
+            (flow, opened.payload.len())
+        }
+    };
+    if !any_matches(&entry.config.selectors, &flow, Direction::Inbound) {
+        return Err(DropReason::SelectorMismatch { spi });
+    }
+    Ok(OpenedAh {
+        spi,
+        payload: opened.payload.get(..len).unwrap_or(opened.payload),
         next_header: opened.next_header,
         sequence_number: opened.sequence_number,
         mode,

@@ -89,6 +89,19 @@ impl AddrRange {
         }
     }
 
+    /// How many leading bits all of the range's addresses are known to share: the width
+    /// of the address less the bits needed to count the range (32 for one IPv4 address, 24
+    /// for a /24, 0 for `Any` or a whole family). The larger, the more specific.
+    pub fn fixed_bits(&self) -> u16 {
+        match self {
+            Self::Any => 0,
+            Self::V4 { start, end } => {
+                bits_fixed(u128::from(start.to_bits()), u128::from(end.to_bits()), 32)
+            }
+            Self::V6 { start, end } => bits_fixed(start.to_bits(), end.to_bits(), 128),
+        }
+    }
+
     /// Whether `addr` lies in the range.
     pub fn contains(&self, addr: IpAddr) -> bool {
         match (self, addr) {
@@ -112,6 +125,17 @@ impl AddrRange {
             _ => false,
         }
     }
+}
+
+/// `width - ceil(log2(count))` for the `count` values from `start` to `end` out of
+/// `2^width`; 0 for an empty range.
+pub(crate) fn bits_fixed(start: u128, end: u128, width: u32) -> u16 {
+    let Some(span) = end.checked_sub(start) else {
+        return 0;
+    };
+    // `span` + 1 values need `128 - leading_zeros(span)` bits to count them.
+    let free = 128 - span.leading_zeros();
+    u16::try_from(width.saturating_sub(free)).unwrap_or(0)
 }
 
 /// A range of ports `start..=end` (RFC 4301 §4.4.1.1 "Local Port", "Remote Port").
@@ -155,6 +179,11 @@ impl PortRange {
     /// Whether this is ANY, the whole range 0..=65535.
     pub fn is_any(&self) -> bool {
         *self == Self::ANY
+    }
+
+    /// How many leading bits all of the range's ports share (16 for one port, 0 for ANY).
+    pub fn fixed_bits(&self) -> u16 {
+        bits_fixed(u128::from(self.start), u128::from(self.end), 16)
     }
 }
 

@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use ipsec_crypto::SecretBytes;
-use ipsec_ikev2::{ChildAlgorithms, IkeAlgorithms, IkeKeyLog};
+use ipsec_ikev2::{ChildAlgorithms, IkeAlgorithms, IkeKeyLog, IpsecProtocol};
 use ipsec_isakmp::{EncrId, IntegId};
 
-/// The keys of one ESP SA (one direction), with what Wireshark needs to match packets.
+/// The keys of one ESP or AH SA (one direction), with what Wireshark needs to match
+/// packets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EspSaKeys {
     /// The sender's address.
@@ -33,7 +34,7 @@ pub struct EspSaKeys {
 pub trait KeyLog: Send + Sync {
     /// An IKE SA's keys (RFC 7296 §2.14), once it is established.
     fn log_ike_sa(&self, keys: &IkeKeyLog);
-    /// An ESP SA's keys (RFC 7296 §2.17), once it is installed.
+    /// An ESP or AH SA's keys (RFC 7296 §2.17), once it is installed.
     fn log_esp_sa(&self, keys: &EspSaKeys);
 }
 
@@ -41,83 +42,118 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Wireshark's name of an IKE encryption algorithm in `ikev2_decryption_table`.
-fn ike_encryption_name(algorithms: &IkeAlgorithms) -> String {
+/// Wireshark's name of an IKE encryption algorithm in `ikev2_decryption_table` (the
+/// `vs_ikev2_encr_algs` strings of its `packet-isakmp.c`, the same from 4.0 to 4.6); `None`
+/// for one it cannot decrypt (ChaCha20-Poly1305 has no entry).
+fn ike_encryption_name(algorithms: &IkeAlgorithms) -> Option<String> {
     let bits = algorithms.encryption.effective_key_bits();
-    match algorithms.encryption.id {
+    Some(match algorithms.encryption.id {
         EncrId::AesGcm16 => format!("AES-GCM-{bits} with 16 octet ICV [RFC5282]"),
         EncrId::AesGcm12 => format!("AES-GCM-{bits} with 12 octet ICV [RFC5282]"),
         EncrId::AesGcm8 => format!("AES-GCM-{bits} with 8 octet ICV [RFC5282]"),
+        EncrId::AesCcm16 => format!("AES-CCM-{bits} with 16 octet ICV [RFC5282]"),
+        EncrId::AesCcm12 => format!("AES-CCM-{bits} with 12 octet ICV [RFC5282]"),
+        EncrId::AesCcm8 => format!("AES-CCM-{bits} with 8 octet ICV [RFC5282]"),
         EncrId::AesCbc => format!("AES-CBC-{bits} [RFC3602]"),
         EncrId::AesCtr => format!("AES-CTR-{bits} [RFC5930]"),
+        EncrId::TripleDes => "3DES [RFC2451]".to_string(),
         EncrId::Null => "NULL [RFC2410]".to_string(),
-        other => other.to_string(),
-    }
+        _ => return None,
+    })
 }
 
-/// Wireshark's name of an IKE integrity algorithm in `ikev2_decryption_table`.
-fn ike_integrity_name(integrity: Option<IntegId>) -> String {
-    match integrity {
-        None | Some(IntegId::None) => "NONE [RFC4306]".to_string(),
-        Some(IntegId::HmacSha2_256_128) => "HMAC_SHA2_256_128 [RFC4868]".to_string(),
-        Some(IntegId::HmacSha2_384_192) => "HMAC_SHA2_384_192 [RFC4868]".to_string(),
-        Some(IntegId::HmacSha2_512_256) => "HMAC_SHA2_512_256 [RFC4868]".to_string(),
-        Some(IntegId::HmacSha1_96) => "HMAC_SHA1_96 [RFC2404]".to_string(),
-        Some(other) => other.to_string(),
-    }
+/// Wireshark's name of an IKE integrity algorithm in `ikev2_decryption_table`
+/// (`vs_ikev2_auth_algs`); `None` for one it does not know.
+fn ike_integrity_name(integrity: Option<IntegId>) -> Option<&'static str> {
+    Some(match integrity {
+        None | Some(IntegId::None) => "NONE [RFC4306]",
+        Some(IntegId::HmacMd5_96) => "HMAC_MD5_96 [RFC2403]",
+        Some(IntegId::HmacSha1_96) => "HMAC_SHA1_96 [RFC2404]",
+        Some(IntegId::HmacSha2_256_128) => "HMAC_SHA2_256_128 [RFC4868]",
+        Some(IntegId::HmacSha2_384_192) => "HMAC_SHA2_384_192 [RFC4868]",
+        Some(IntegId::HmacSha2_512_256) => "HMAC_SHA2_512_256 [RFC4868]",
+        Some(_) => return None,
+    })
 }
 
 /// One row of Wireshark's `ikev2_decryption_table`:
-/// `SPIi,SPIr,SK_ei,SK_er,"encryption",SK_ai,SK_ar,"integrity"`.
-pub fn ikev2_decryption_table_row(keys: &IkeKeyLog) -> String {
-    format!(
+/// `SPIi,SPIr,SK_ei,SK_er,"encryption",SK_ai,SK_ar,"integrity"` (SPIs and keys in bare hex,
+/// AEAD keys with their salt). `None` for algorithms Wireshark's table has no name for
+/// (ChaCha20-Poly1305), which a row could only break: Wireshark stops reading the table at
+/// a line it refuses.
+pub fn ikev2_decryption_table_row(keys: &IkeKeyLog) -> Option<String> {
+    Some(format!(
         "{:016x},{:016x},{},{},\"{}\",{},{},\"{}\"",
         keys.spi_i,
         keys.spi_r,
         hex(keys.sk_ei.expose()),
         hex(keys.sk_er.expose()),
-        ike_encryption_name(&keys.algorithms),
+        ike_encryption_name(&keys.algorithms)?,
         hex(keys.sk_ai.expose()),
         hex(keys.sk_ar.expose()),
-        ike_integrity_name(keys.algorithms.integrity),
-    )
+        ike_integrity_name(keys.algorithms.integrity)?,
+    ))
+}
+
+/// Wireshark's name of an ESP cipher in `esp_sa` (`esp_encryption_type_vals` of its
+/// `packet-ipsec.c`). ChaCha20-Poly1305 is named as Wireshark 4.6 names it; older versions
+/// skip just that row. `None` for NULL with AES-GMAC, which no version has.
+fn esp_encryption_name(algorithms: &ChildAlgorithms) -> Option<&'static str> {
+    let encryption = algorithms.encryption?;
+    Some(match encryption.id {
+        EncrId::AesGcm16 => "AES-GCM with 16 octet ICV [RFC4106]",
+        EncrId::AesGcm12 => "AES-GCM with 12 octet ICV [RFC4106]",
+        EncrId::AesGcm8 => "AES-GCM with 8 octet ICV [RFC4106]",
+        EncrId::AesCbc => "AES-CBC [RFC3602]",
+        EncrId::AesCtr => "AES-CTR [RFC3686]",
+        EncrId::TripleDes => "TripleDES-CBC [RFC2451]",
+        EncrId::Chacha20Poly1305 => "ChaCha20 with Poly1305 [RFC7634]",
+        EncrId::Null => "NULL",
+        _ => return None,
+    })
+}
+
+/// Wireshark's name of an ESP integrity algorithm in `esp_sa`
+/// (`esp_authentication_type_vals`); AEADs take `NULL`.
+fn esp_integrity_name(integrity: Option<IntegId>) -> Option<&'static str> {
+    Some(match integrity {
+        None | Some(IntegId::None) => "NULL",
+        Some(IntegId::HmacSha1_96) => "HMAC-SHA-1-96 [RFC2404]",
+        Some(IntegId::HmacMd5_96) => "HMAC-MD5-96 [RFC2403]",
+        Some(IntegId::HmacSha2_256_128) => "HMAC-SHA-256-128 [RFC4868]",
+        Some(IntegId::HmacSha2_384_192) => "HMAC-SHA-384-192 [RFC4868]",
+        Some(IntegId::HmacSha2_512_256) => "HMAC-SHA-512-256 [RFC4868]",
+        Some(_) => return None,
+    })
 }
 
 /// One row of Wireshark's `esp_sa` table:
-/// `"IPv4","source","destination","0xSPI","encryption","0xkey","integrity","0xkey"`.
-pub fn esp_sa_row(keys: &EspSaKeys) -> String {
+/// `"IPv4","source","destination","0xSPI","encryption","0xkey","integrity","0xkey"` (eight
+/// columns, which every Wireshark from 4.0 on reads). `None` for an AH SA (Wireshark
+/// decrypts ESP only; AH it reads without keys) and for algorithms it has no name for.
+pub fn esp_sa_row(keys: &EspSaKeys) -> Option<String> {
+    if keys.algorithms.protocol == IpsecProtocol::Ah {
+        return None;
+    }
     let family = if keys.source.is_ipv4() {
         "IPv4"
     } else {
         "IPv6"
     };
-    let encryption = match keys.algorithms.encryption.id {
-        EncrId::AesGcm16 => "AES-GCM with 16 octet ICV [RFC4106]",
-        EncrId::AesCbc => "AES-CBC [RFC3602]",
-        EncrId::AesCtr => "AES-CTR [RFC3686]",
-        EncrId::Null => "NULL",
-        EncrId::NullAuthAesGmac => "NULL_AUTH_AES_GMAC [RFC4543]",
-        _ => "NULL",
-    };
-    let integrity = match keys.algorithms.integrity {
-        Some(IntegId::HmacSha2_256_128) => "HMAC-SHA-256-128 [RFC4868]",
-        Some(IntegId::HmacSha2_384_192) => "HMAC-SHA-384-192 [RFC4868]",
-        Some(IntegId::HmacSha2_512_256) => "HMAC-SHA-512-256 [RFC4868]",
-        Some(IntegId::HmacSha1_96) => "HMAC-SHA-1-96 [RFC2404]",
-        _ => "NULL",
-    };
+    let encryption = esp_encryption_name(&keys.algorithms)?;
+    let integrity = esp_integrity_name(keys.algorithms.integrity)?;
     let integrity_key = if keys.integrity_key.is_empty() {
         String::new()
     } else {
         format!("0x{}", hex(keys.integrity_key.expose()))
     };
-    format!(
+    Some(format!(
         "\"{family}\",\"{}\",\"{}\",\"0x{:08x}\",\"{encryption}\",\"0x{}\",\"{integrity}\",\"{integrity_key}\"",
         keys.source,
         keys.destination,
         keys.spi,
         hex(keys.encryption_key.expose()),
-    )
+    ))
 }
 
 /// A key log that appends rows to `ikev2_decryption_table` and `esp_sa` in a directory,
@@ -152,10 +188,14 @@ impl KeyLogDir {
 
 impl KeyLog for KeyLogDir {
     fn log_ike_sa(&self, keys: &IkeKeyLog) {
-        self.append("ikev2_decryption_table", &ikev2_decryption_table_row(keys));
+        if let Some(row) = ikev2_decryption_table_row(keys) {
+            self.append("ikev2_decryption_table", &row);
+        }
     }
 
     fn log_esp_sa(&self, keys: &EspSaKeys) {
-        self.append("esp_sa", &esp_sa_row(keys));
+        if let Some(row) = esp_sa_row(keys) {
+            self.append("esp_sa", &row);
+        }
     }
 }

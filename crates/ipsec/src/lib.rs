@@ -7,7 +7,8 @@
 //! identities, a pre-shared key and traffic selectors — then drive it from any event loop:
 //!
 //! - what arrives on UDP 500/4500 goes to [`Endpoint::handle_udp`], raw ESP to
-//!   [`Endpoint::handle_esp`], inner packets to send to [`Endpoint::send`];
+//!   [`Endpoint::handle_esp`], AH to [`Endpoint::handle_ah`], inner packets to send to
+//!   [`Endpoint::send`];
 //! - [`Endpoint::poll_output`] gives datagrams to send and packets to deliver,
 //!   [`Endpoint::poll_event`] what happened, [`Endpoint::poll_timeout`] when to call
 //!   [`Endpoint::handle_timeout`].
@@ -28,14 +29,24 @@ mod os_random;
 mod proposal_string;
 mod trace;
 
-pub use config::{Config, ConfigError, Connection, parse_identity, parse_traffic_selector};
-pub use endpoint::Endpoint;
-pub use event::{Dropped, Event, Output, SendOutcome};
-pub use ipsec_ikev2::{IkeSaHandle, Mode, Path};
+pub use config::{
+    Action, Auth, Child, ChildBuilder, Config, ConfigBuilder, ConfigError, Connection,
+    ConnectionBuilder, Secret, StartAction, ValueError, parse_addresses, parse_duration,
+    parse_identity, parse_number, parse_remote_identity, parse_traffic_selector,
+};
+pub use endpoint::{ChildSaInfo, ConnectionInfo, Endpoint, IkeSaInfo, Traffic};
+pub use event::{ChildRemoval, Dropped, Event, Output, SendOutcome};
+pub use ipsec_ikev2::{CloseReason, IkeSaHandle, IkeSaState, Mode, Path, UniquePolicy};
 pub use keylog::{EspSaKeys, KeyLog, KeyLogDir, esp_sa_row, ikev2_decryption_table_row};
 #[cfg(feature = "os-random")]
 pub use os_random::OsRandom;
-pub use proposal_string::{ProposalError, parse_esp_proposals, parse_ike_proposals};
+pub use proposal_string::{
+    DEFAULT_ESP_PROPOSALS, DEFAULT_IKE_PROPOSALS, ProposalError, parse_ah_proposals,
+    parse_esp_proposals, parse_ike_proposals,
+};
+
+/// The `bytes` crate, whose [`Bytes`](bytes::Bytes) the output queues hand out.
+pub use bytes;
 
 pub use ipsec_ah as ah;
 pub use ipsec_crypto as crypto;
@@ -52,6 +63,18 @@ pub enum Error {
     /// No connection has this name.
     #[error("no connection named `{0}`")]
     UnknownConnection(String),
+    /// The connection has no child of this name.
+    #[error("connection `{0}` has no child named `{1}`")]
+    UnknownChild(String, String),
+    /// No Child SA has this inbound SPI.
+    #[error("no Child SA with inbound SPI {0:08x}")]
+    UnknownChildSa(u32),
+    /// The connection cannot initiate: `remote_addrs` holds no single address to initiate
+    /// to, or `local_addrs` none of its family to initiate from.
+    #[error(
+        "connection `{0}` has no single remote address to initiate to and local address to initiate from"
+    )]
+    NoTarget(String),
     /// IKE refused the command.
     #[error(transparent)]
     Ike(#[from] ipsec_ikev2::CommandError),

@@ -1,8 +1,10 @@
-//! Proposals written the way strongSwan's `proposals` and `esp_proposals` settings write
-//! them: algorithm keywords joined by `-`, proposals separated by `,`, e.g.
-//! `aes256gcm16-prfsha256-x25519,aes128-sha256-modp2048`.
+//! Proposals written the way strongSwan's `proposals`, `esp_proposals` and `ah_proposals`
+//! settings write them: algorithm keywords joined by `-`, proposals separated by `,`, e.g.
+//! `aes256gcm16-prfsha256-x25519,aes128-sha256-modp2048`. The keyword `default` stands for
+//! this library's default proposals ([`DEFAULT_IKE_PROPOSALS`], [`DEFAULT_ESP_PROPOSALS`]),
+//! as it does for strongSwan's.
 
-use ipsec_ikev2::{ChildProposal, Encryption, IkeProposal};
+use ipsec_ikev2::{ChildProposal, Encryption, IkeProposal, IpsecProtocol};
 use ipsec_isakmp::{DhGroup, EncrId, EsnId, IntegId, PrfId};
 
 /// Why a proposal string is not understood.
@@ -163,12 +165,24 @@ fn parts(proposal: &str) -> Result<Parts, ProposalError> {
     Ok(parts)
 }
 
-fn split(list: &str) -> Result<Vec<&str>, ProposalError> {
-    let proposals: Vec<&str> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
+/// What `default` in `proposals` stands for: AEADs first, the strongest first, then
+/// AES-CBC with HMAC-SHA-2; every group this library offers, elliptic curves first.
+pub const DEFAULT_IKE_PROPOSALS: &str = "aes256gcm16-aes128gcm16-chacha20poly1305-prfsha256-prfsha384-prfsha512-x25519-ecp256-ecp384-modp3072-modp2048,aes256-aes128-sha256-sha384-sha512-x25519-ecp256-ecp384-modp3072-modp2048";
+
+/// What `default` in `esp_proposals` stands for.
+pub const DEFAULT_ESP_PROPOSALS: &str =
+    "aes256gcm16-aes128gcm16-chacha20poly1305,aes256-aes128-sha256-sha384-sha512";
+
+/// The proposals of a list, `default` expanded to `default_list`.
+fn split<'a>(list: &'a str, default_list: &'static str) -> Result<Vec<&'a str>, ProposalError> {
+    let mut proposals = Vec::new();
+    for proposal in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if proposal.eq_ignore_ascii_case("default") {
+            proposals.extend(default_list.split(','));
+        } else {
+            proposals.push(proposal);
+        }
+    }
     if proposals.is_empty() {
         return Err(ProposalError::Empty);
     }
@@ -179,7 +193,7 @@ fn split(list: &str) -> Result<Vec<&str>, ProposalError> {
 /// an integrity algorithm unless it is an AEAD, a PRF (explicit `prf…`, or implied by the
 /// integrity keyword) and a Diffie-Hellman group.
 pub fn parse_ike_proposals(list: &str) -> Result<Vec<IkeProposal>, ProposalError> {
-    split(list)?
+    split(list, DEFAULT_IKE_PROPOSALS)?
         .into_iter()
         .map(|proposal| {
             let parts = parts(proposal)?;
@@ -220,7 +234,7 @@ pub fn parse_ike_proposals(list: &str) -> Result<Vec<IkeProposal>, ProposalError
 /// integrity algorithm unless it is an AEAD, optional Diffie-Hellman groups for PFS, and
 /// optional `esn`/`noesn` (no ESN by default).
 pub fn parse_esp_proposals(list: &str) -> Result<Vec<ChildProposal>, ProposalError> {
-    split(list)?
+    split(list, DEFAULT_ESP_PROPOSALS)?
         .into_iter()
         .map(|proposal| {
             let parts = parts(proposal)?;
@@ -231,7 +245,65 @@ pub fn parse_esp_proposals(list: &str) -> Result<Vec<ChildProposal>, ProposalErr
                 });
             }
             Ok(ChildProposal {
+                protocol: IpsecProtocol::Esp,
                 encryption: parts.encryption,
+                integrity: parts.integrity,
+                dh: parts.dh,
+                esn: if parts.esn.is_empty() {
+                    vec![EsnId::NoEsn]
+                } else {
+                    parts.esn
+                },
+            })
+        })
+        .collect()
+}
+
+/// Parses AH proposals (strongSwan's `ah_proposals`, RFC 4302): integrity algorithms only,
+/// optional Diffie-Hellman groups for PFS, and optional `esn`/`noesn`.
+pub fn parse_ah_proposals(list: &str) -> Result<Vec<ChildProposal>, ProposalError> {
+    split(list, "sha256")?
+        .into_iter()
+        .map(|proposal| {
+            let mut parts = Parts::default();
+            for word in proposal.split('-').map(str::trim) {
+                let unknown = || ProposalError::UnknownKeyword {
+                    keyword: word.to_string(),
+                    proposal: proposal.to_string(),
+                };
+                let lower = word.to_ascii_lowercase();
+                // In AH, `aes128gmac` and `aes256gmac` are the integrity algorithms
+                // AUTH_AES_*_GMAC (RFC 4543 §4); in ESP they name the null cipher with GMAC.
+                let gmac = match lower.as_str() {
+                    "aes128gmac" => Some(IntegId::Aes128Gmac),
+                    "aes256gmac" => Some(IntegId::Aes256Gmac),
+                    _ => None,
+                };
+                if let Some(gmac) = gmac {
+                    push(&mut parts.integrity, gmac);
+                    continue;
+                }
+                match keyword(&lower).ok_or_else(unknown)? {
+                    Keyword::Integrity(i, _) => push(&mut parts.integrity, i),
+                    Keyword::Dh(g) => push(&mut parts.dh, g),
+                    Keyword::Esn(e) => push(&mut parts.esn, e),
+                    Keyword::Encryption(_) | Keyword::Prf(_) => {
+                        return Err(ProposalError::Inconsistent {
+                            proposal: proposal.to_string(),
+                            problem: "AH takes only integrity algorithms (RFC 4302)",
+                        });
+                    }
+                }
+            }
+            if parts.integrity.is_empty() {
+                return Err(ProposalError::Incomplete {
+                    proposal: proposal.to_string(),
+                    missing: "integrity algorithm",
+                });
+            }
+            Ok(ChildProposal {
+                protocol: IpsecProtocol::Ah,
+                encryption: Vec::new(),
                 integrity: parts.integrity,
                 dh: parts.dh,
                 esn: if parts.esn.is_empty() {
@@ -271,6 +343,25 @@ mod tests {
         assert_eq!(esp[0].integrity, vec![IntegId::HmacSha2_256_128]);
         assert_eq!(esp[0].esn, vec![EsnId::NoEsn]);
         assert!(esp[0].dh.is_empty());
+    }
+
+    #[test]
+    fn default_and_ah() {
+        let ike = parse_ike_proposals("default").unwrap();
+        assert_eq!(ike.len(), 2);
+        assert!(ike[0].encryption.contains(&Encryption::aes_gcm_16(256)));
+        let esp = parse_esp_proposals("aes128gcm16, default").unwrap();
+        assert_eq!(esp.len(), 3);
+        assert!(esp.iter().all(|p| p.protocol == IpsecProtocol::Esp));
+        let ah = parse_ah_proposals("sha256-sha512-x25519-esn").unwrap();
+        assert_eq!(ah[0].protocol, IpsecProtocol::Ah);
+        assert!(ah[0].encryption.is_empty());
+        assert_eq!(
+            ah[0].integrity,
+            vec![IntegId::HmacSha2_256_128, IntegId::HmacSha2_512_256]
+        );
+        assert_eq!(ah[0].dh, vec![DhGroup::Curve25519]);
+        assert_eq!(ah[0].esn, vec![EsnId::Esn]);
     }
 
     #[test]
@@ -318,6 +409,14 @@ mod tests {
             Err(ProposalError::Inconsistent { .. })
         ));
         assert_eq!(parse_esp_proposals(" , "), Err(ProposalError::Empty));
+        assert!(matches!(
+            parse_ah_proposals("aes128-sha256"),
+            Err(ProposalError::Inconsistent { .. })
+        ));
+        assert!(matches!(
+            parse_ah_proposals("esn"),
+            Err(ProposalError::Incomplete { .. })
+        ));
         assert!(
             parse_ike_proposals("aes256-shaXYZ-x25519")
                 .unwrap_err()

@@ -13,13 +13,15 @@
 )]
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use ipsec::{Config, Connection, Endpoint, Event, Output, Path, SendOutcome};
+use ipsec::{
+    Child, ChildBuilder, Config, Connection, ConnectionBuilder, Endpoint, Event, Output, Path,
+    SendOutcome,
+};
 use ipsec_crypto::SeededRandom;
-use ipsec_ikev2::{IkeLifetime, Lifetimes};
 
 const GW_A: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const GW_B: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -41,14 +43,14 @@ impl Side {
     }
 }
 
-/// The lifetimes under test.
+/// The lifetimes under test, as swanctl.conf settings of the child and the connection.
 #[derive(Clone, Copy)]
 struct Policy {
-    child: Lifetimes,
-    ike: IkeLifetime,
+    child: fn(ChildBuilder) -> ChildBuilder,
+    ike: fn(ConnectionBuilder) -> ConnectionBuilder,
 }
 
-fn gateway(side: Side, policy: Policy, seed: u64) -> Endpoint {
+fn gateway(side: Side, policy: Policy, seed: u64, now: Instant) -> Endpoint {
     let (local, remote, ids, subnets) = match side {
         Side::A => (
             GW_A,
@@ -63,26 +65,28 @@ fn gateway(side: Side, policy: Policy, seed: u64) -> Endpoint {
             ("10.2.0.0/16", "10.1.0.0/16"),
         ),
     };
-    let mut connection = Connection::new(
-        "site",
-        SocketAddr::new(IpAddr::V4(local), 500),
-        SocketAddr::new(IpAddr::V4(remote), 500),
-        ids.0,
-        Some(ids.1),
-        b"a pre-shared key both gateways know",
-        "aes128gcm16-prfsha256-x25519",
-        "aes128gcm16",
-        &[subnets.0],
-        &[subnets.1],
-    )
-    .unwrap();
-    connection.lifetimes = policy.child;
-    connection.ike_lifetime = policy.ike;
-    let config = Config {
-        connections: vec![connection],
-        ..Config::default()
-    };
-    Endpoint::new(config, Box::new(SeededRandom::from_u64(seed))).unwrap()
+    let child = (policy.child)(
+        Child::builder("net")
+            .local_ts(subnets.0)
+            .remote_ts(subnets.1)
+            .esp_proposals("aes128gcm16"),
+    );
+    let connection = (policy.ike)(
+        Connection::builder("site")
+            .local_addrs(&local.to_string())
+            .remote_addrs(&remote.to_string())
+            .local_id(ids.0)
+            .remote_id(ids.1)
+            .psk(b"a pre-shared key both gateways know")
+            .proposals("aes128gcm16-prfsha256-x25519")
+            .child(child.build()),
+    );
+    let config = Config::builder()
+        .connection(connection.build())
+        .unwrap()
+        .build()
+        .unwrap();
+    Endpoint::new(now, config, Box::new(SeededRandom::from_u64(seed))).unwrap()
 }
 
 /// An IPv4/UDP packet from `source` to `destination` whose payload is `id`.
@@ -189,8 +193,8 @@ impl Sim {
         #[allow(clippy::disallowed_methods)]
         let now = Instant::now();
         Self {
-            a: gateway(Side::A, policy, seed),
-            b: gateway(Side::B, policy, seed ^ 0x5eed),
+            a: gateway(Side::A, policy, seed, now),
+            b: gateway(Side::B, policy, seed ^ 0x5eed, now),
             now,
             start: now,
             weather,
@@ -296,6 +300,7 @@ impl Sim {
                     );
                     *self.delivered.entry(id).or_default() += 1;
                 }
+                Output::Ah { .. } => panic!("the gateways negotiate ESP"),
             }
         }
         while let Some(event) = self.endpoint(side).poll_event() {
@@ -477,15 +482,17 @@ impl Sim {
 #[test]
 fn hours_of_rekeys_with_traffic_both_ways() {
     let policy = Policy {
-        child: Lifetimes {
-            soft_time: Some(Duration::from_secs(60)),
-            hard_time: Some(Duration::from_secs(90)),
-            ..Lifetimes::default()
+        child: |child| {
+            child
+                .rekey_time(Duration::from_secs(60))
+                .life_time(Duration::from_secs(90))
+                .rand_time(Duration::from_secs(6))
         },
-        ike: IkeLifetime {
-            rekey_time: Some(Duration::from_secs(300)),
-            hard_time: Some(Duration::from_secs(600)),
-            ..IkeLifetime::default()
+        ike: |connection| {
+            connection
+                .rekey_time(Duration::from_secs(300))
+                .over_time(Duration::from_secs(300))
+                .rand_time(Duration::from_secs(30))
         },
     };
     let weather = Weather {
@@ -518,12 +525,8 @@ fn hours_of_rekeys_with_traffic_both_ways() {
 #[test]
 fn packet_counts_start_the_rekeys() {
     let policy = Policy {
-        child: Lifetimes {
-            soft_packets: Some(300),
-            hard_packets: Some(600),
-            ..Lifetimes::default()
-        },
-        ike: IkeLifetime::default(),
+        child: |child| child.rekey_packets(300).life_packets(600).rand_packets(0),
+        ike: |connection| connection,
     };
     let weather = Weather {
         loss: 5_000,

@@ -13,12 +13,12 @@ use ipsec_isakmp::{
 use super::tasks::Task;
 use super::window::RequestKind;
 use super::{Ctx, IkeSa, Secured, holds_lowest_nonce, start_ke};
-use crate::config::{ChildConfig, Mode, PeerConfig};
+use crate::config::{ChildConfig, IpsecProtocol, Mode, PeerConfig};
 use crate::error::{DropReason, Error};
-use crate::event::{ChildSaReady, Event};
+use crate::event::{ChildDeleteReason, ChildSaReady, Event};
 use crate::keys::child_keymat;
 use crate::message::Payloads;
-use crate::proposal::{self, ChildAlgorithms, ChildChoice};
+use crate::proposal::{self, ChildAlgorithms, ChildChoice, ipsec_protocol, protocol_id};
 use crate::ts;
 
 /// INVALID_KE_PAYLOAD retries of one CREATE_CHILD_SA before giving up.
@@ -46,6 +46,8 @@ pub(crate) enum ChildState {
 pub(crate) struct ChildSa {
     pub(crate) inbound_spi: u32,
     pub(crate) outbound_spi: u32,
+    /// ESP or AH: the protocol ID of its REKEY_SA and Delete payloads.
+    pub(crate) protocol: IpsecProtocol,
     pub(crate) state: ChildState,
     /// The configuration it was made from, for its rekeys.
     config: Arc<ChildConfig>,
@@ -223,7 +225,7 @@ impl IkeSa {
         active: bool,
     ) -> Result<(ChildSa, Box<ChildSaReady>), Error> {
         let (ni, nr, shared) = exchange;
-        let per_direction = esp_keymat_len(ctx.config.provider, agreed.algorithms)
+        let per_direction = child_keymat_len(ctx.config.provider, agreed.algorithms)
             .ok_or(Error::Internal("ESP algorithm not in provider"))?;
         let mut keymat = child_keymat(
             secured.suite.prf,
@@ -247,8 +249,20 @@ impl IkeSa {
             let jitter = ctx.jitter(lifetimes.max_jitter())?;
             lifetimes.soft_time = Some(soft.saturating_sub(jitter));
         }
+        for (soft, max) in [
+            (&mut lifetimes.soft_bytes, lifetimes.byte_jitter),
+            (&mut lifetimes.soft_packets, lifetimes.packet_jitter),
+        ] {
+            if let (Some(limit), Some(max)) = (soft.as_mut(), max) {
+                // At least one unit stays, so that the limit still fires.
+                let max = max.min(limit.saturating_sub(1));
+                let jitter = u64::from_be_bytes(ctx.random()?) % max.saturating_add(1);
+                *limit -= jitter;
+            }
+        }
         let ready = ChildSaReady {
             ike_sa: self.handle,
+            child: config.name.clone(),
             inbound_spi,
             outbound_spi: agreed.outbound_spi,
             algorithms: agreed.algorithms,
@@ -267,6 +281,7 @@ impl IkeSa {
         let child = ChildSa {
             inbound_spi,
             outbound_spi: agreed.outbound_spi,
+            protocol: agreed.algorithms.protocol,
             state: ChildState::Installed,
             config,
             local_ts: agreed.local_ts,
@@ -280,18 +295,17 @@ impl IkeSa {
     pub(super) fn accept_auth_child(
         &self,
         ctx: &mut Ctx<'_>,
-        peer: &PeerConfig,
+        config: &Arc<ChildConfig>,
         secured: &Secured,
         payloads: &Payloads,
         child_spi: u32,
     ) -> Result<ChildSa, NotifyType> {
-        let config = &peer.child;
         let agreed = accept_answer(config, (&config.local_ts, &config.remote_ts), payloads)?;
         let (child, ready) = self
             .make_child(
                 ctx,
                 secured,
-                Arc::new(config.clone()),
+                config.clone(),
                 agreed,
                 child_spi,
                 (&secured.ni, &secured.nr, None),
@@ -304,65 +318,90 @@ impl IkeSa {
         Ok(child)
     }
 
-    /// The responder's side of the Child SA that comes with IKE_AUTH: choose a proposal,
-    /// narrow the selectors, agree on the mode; add the answer to `response`, or the
-    /// notification that refuses the Child SA while the IKE SA stays (RFC 7296 §2.21.3).
+    /// The responder's side of the Child SA that comes with IKE_AUTH: the first of the
+    /// peer's child configurations whose proposals and selectors fit (RFC 7296 §2.9),
+    /// with the mode agreed; the answer goes into `response`, or the notification that
+    /// refuses the Child SA while the IKE SA stays (RFC 7296 §2.21.3), returned with the
+    /// name of the configuration that came closest.
     pub(super) fn respond_auth_child(
         &self,
         ctx: &mut Ctx<'_>,
         peer: &PeerConfig,
         payloads: &Payloads,
         response: &mut Vec<Payload>,
-    ) -> Result<(ChildSa, Box<ChildSaReady>), NotifyType> {
-        let outcome = self.choose_auth_child(ctx, peer, payloads);
-        match outcome {
-            Ok((child, ready, number)) => {
+    ) -> Result<(ChildSa, Box<ChildSaReady>), (String, NotifyType)> {
+        match self.choose_auth_child(ctx, peer, payloads) {
+            Ok((child, ready, number, accept_tfc_padding)) => {
                 response.push(Payload::SecurityAssociation(
                     proposal::chosen_child_payload(number, ready.algorithms, ready.inbound_spi),
                 ));
-                response.extend(selector_payloads(&ready, peer.child.accept_tfc_padding));
+                response.extend(selector_payloads(&ready, accept_tfc_padding));
                 Ok((child, ready))
             }
-            Err(reason) => {
+            Err((name, reason)) => {
                 response.push(Payload::Notify(Notify::new(reason, &[])));
-                Err(reason)
+                Err((name, reason))
             }
         }
     }
 
+    #[allow(clippy::type_complexity)]
     fn choose_auth_child(
         &self,
         ctx: &mut Ctx<'_>,
         peer: &PeerConfig,
         payloads: &Payloads,
-    ) -> Result<(ChildSa, Box<ChildSaReady>, u8), NotifyType> {
+    ) -> Result<(ChildSa, Box<ChildSaReady>, u8, bool), (String, NotifyType)> {
+        let first = || {
+            peer.children
+                .first()
+                .map(|c| c.name.clone())
+                .unwrap_or_default()
+        };
         let (Some(sa), Some(ts_i), Some(ts_r)) = (&payloads.sa, &payloads.ts_i, &payloads.ts_r)
         else {
-            return Err(NotifyType::InvalidSyntax);
+            return Err((first(), NotifyType::InvalidSyntax));
         };
-        let (number, algorithms, outbound_spi) =
-            proposal::select_child(&peer.child.proposals, sa, ctx.config.provider, None)
-                .ok_or(NotifyType::NoProposalChosen)?;
-        let (local_ts, remote_ts, mode) = fit(
-            &peer.child,
-            ts_i,
-            ts_r,
-            payloads.has(NotifyType::UseTransportMode),
-        )?;
-        let secured = self.secured().ok_or(NotifyType::TemporaryFailure)?;
-        let inbound_spi = ctx.child_spi().map_err(|_| NotifyType::TemporaryFailure)?;
-        let agreed = Negotiated {
-            algorithms,
-            mode,
-            local_ts,
-            remote_ts,
-            outbound_spi,
+        let transport = payloads.has(NotifyType::UseTransportMode);
+        let mut refusal = (first(), NotifyType::NoProposalChosen);
+        let mut found = None;
+        for config in &peer.children {
+            let Some((number, algorithms, outbound_spi)) =
+                proposal::select_child(&config.proposals, sa, ctx.config.provider, None)
+            else {
+                continue;
+            };
+            match fit(config, ts_i, ts_r, transport) {
+                Ok((local_ts, remote_ts, mode)) => {
+                    let agreed = Negotiated {
+                        algorithms,
+                        mode,
+                        local_ts,
+                        remote_ts,
+                        outbound_spi,
+                    };
+                    found = Some((config.clone(), number, agreed));
+                    break;
+                }
+                Err(reason) => refusal = (config.name.clone(), reason),
+            }
+        }
+        let Some((config, number, agreed)) = found else {
+            return Err(refusal);
         };
+        let name = config.name.clone();
+        let secured = self
+            .secured()
+            .ok_or((name.clone(), NotifyType::TemporaryFailure))?;
+        let inbound_spi = ctx
+            .child_spi()
+            .map_err(|_| (name.clone(), NotifyType::TemporaryFailure))?;
+        let accept_tfc_padding = config.accept_tfc_padding;
         let (child, ready) = self
             .make_child(
                 ctx,
                 secured,
-                Arc::new(peer.child.clone()),
+                config,
                 agreed,
                 inbound_spi,
                 (&secured.ni, &secured.nr, None),
@@ -372,9 +411,9 @@ impl IkeSa {
             )
             .map_err(|_| {
                 ctx.child_spis.remove(&inbound_spi);
-                NotifyType::NoProposalChosen
+                (name, NotifyType::NoProposalChosen)
             })?;
-        Ok((child, ready, number))
+        Ok((child, ready, number, accept_tfc_padding))
     }
 
     // ------------------------------------------------------------ CREATE_CHILD_SA, ours
@@ -407,10 +446,11 @@ impl IkeSa {
             Some(old) => (old.local_ts.clone(), old.remote_ts.clone()),
             None => (config.local_ts.clone(), config.remote_ts.clone()),
         };
+        let protocol = rekeyed.map_or(IpsecProtocol::Esp, |old| old.protocol);
         let mut payloads = Vec::new();
         if let Some(spi) = rekeys {
             payloads.push(Payload::Notify(Notify {
-                protocol: ProtocolId::Esp,
+                protocol: protocol_id(protocol),
                 spi: Spi::Ipsec(spi),
                 notify_type: NotifyType::RekeySa,
                 data: Vec::new(),
@@ -636,7 +676,7 @@ impl IkeSa {
             // RFC 7296 §2.25: the peer lost the SA; drop ours and make a new one.
             NotifyType::ChildSaNotFound => {
                 if let Some(old) = exchange.rekeys {
-                    self.remove_child(ctx, old);
+                    self.remove_child(ctx, old, true);
                     self.enqueue(Task::CreateChild {
                         config: exchange.config,
                         group: None,
@@ -660,6 +700,7 @@ impl IkeSa {
             reason => {
                 ctx.events.push_back(Event::ChildSaFailed {
                     handle: self.handle,
+                    child: exchange.config.name.clone(),
                     reason,
                     rekeying: exchange.rekeys,
                 });
@@ -699,8 +740,8 @@ impl IkeSa {
             .notify(NotifyType::RekeySa)
             .map(|n| (n.protocol, n.spi));
         match rekey {
-            Some((ProtocolId::Esp, Spi::Ipsec(spi))) => {
-                self.on_child_rekey_request(ctx, message_id, payloads, spi)
+            Some((protocol, Spi::Ipsec(spi))) if ipsec_protocol(protocol).is_some() => {
+                self.on_child_rekey_request(ctx, message_id, payloads, protocol, spi)
             }
             Some((protocol, spi)) => self.refuse(
                 ctx,
@@ -733,10 +774,7 @@ impl IkeSa {
                 Notify::new(NotifyType::NoAdditionalSas, &[]),
             );
         }
-        let configs: Vec<Arc<ChildConfig>> = std::iter::once(&peer.child)
-            .chain(peer.extra_children.iter())
-            .map(|c| Arc::new(c.clone()))
-            .collect();
+        let configs: Vec<Arc<ChildConfig>> = peer.children.clone();
         let created = self.respond_create_child(ctx, message_id, &payloads, configs, None)?;
         self.children.push(created.child);
         ctx.events.push_back(Event::ChildSaReady(created.ready));
@@ -749,16 +787,21 @@ impl IkeSa {
         ctx: &mut Ctx<'_>,
         message_id: u32,
         payloads: Payloads,
+        protocol: ProtocolId,
         spi: u32,
     ) -> Result<(), DropReason> {
         let exchange = ExchangeType::CreateChildSa;
-        let Some(old) = self.children.iter().find(|c| c.outbound_spi == spi) else {
+        let Some(old) = self
+            .children
+            .iter()
+            .find(|c| c.outbound_spi == spi && protocol_id(c.protocol) == protocol)
+        else {
             return self.refuse(
                 ctx,
                 exchange,
                 message_id,
                 Notify {
-                    protocol: ProtocolId::Esp,
+                    protocol,
                     spi: Spi::Ipsec(spi),
                     notify_type: NotifyType::ChildSaNotFound,
                     data: Vec::new(),
@@ -870,7 +913,15 @@ impl IkeSa {
         let Some((config, number, agreed)) = found else {
             let notify = match invalid_ke {
                 Some(group) => Notify::invalid_ke_payload(group),
-                None => Notify::new(refusal, &[]),
+                None => {
+                    ctx.events.push_back(Event::Refused {
+                        handle: Some(self.handle),
+                        remote: self.path.remote,
+                        peer_id: self.peer_id.clone(),
+                        reason: refusal,
+                    });
+                    Notify::new(refusal, &[])
+                }
             };
             return Err(self.refusal(ctx, exchange, message_id, notify));
         };
@@ -960,8 +1011,9 @@ impl IkeSa {
             .map(|c| c.config.clone())
     }
 
-    /// Removes a Child SA and tells the caller (RFC 7296 §1.4.1).
-    pub(super) fn remove_child(&mut self, ctx: &mut Ctx<'_>, inbound_spi: u32) {
+    /// Removes a Child SA and tells the caller (RFC 7296 §1.4.1); `by_peer` says whether
+    /// the peer deleted it.
+    pub(super) fn remove_child(&mut self, ctx: &mut Ctx<'_>, inbound_spi: u32, by_peer: bool) {
         if let Some(index) = self
             .children
             .iter()
@@ -973,7 +1025,13 @@ impl IkeSa {
                 handle: self.handle,
                 inbound_spi: child.inbound_spi,
                 outbound_spi: child.outbound_spi,
-                rekeyed: child.replaced,
+                reason: if child.replaced {
+                    ChildDeleteReason::Rekeyed
+                } else if by_peer {
+                    ChildDeleteReason::Peer
+                } else {
+                    ChildDeleteReason::Local
+                },
             });
         }
     }
@@ -1009,18 +1067,27 @@ fn selector_payloads(ready: &ChildSaReady, accept_tfc_padding: bool) -> Vec<Payl
     response
 }
 
-/// Keying material each direction of an ESP SA takes (RFC 7296 §2.17).
-fn esp_keymat_len(
+/// Keying material each direction of an ESP or AH SA takes (RFC 7296 §2.17: encryption
+/// key first, then integrity key; AH has only the latter).
+pub fn child_keymat_len(
     provider: &ipsec_crypto::CryptoProvider,
     algorithms: ChildAlgorithms,
 ) -> Option<usize> {
-    let bits = algorithms.encryption.effective_key_bits();
-    if algorithms.encryption.is_aead() {
+    let integrity_len = match algorithms.integrity {
+        Some(integrity) => provider.integrity(integrity.value())?.spec().key_len,
+        None => 0,
+    };
+    let Some(encryption) = algorithms.encryption else {
+        return (algorithms.protocol == IpsecProtocol::Ah && integrity_len > 0)
+            .then_some(integrity_len);
+    };
+    let bits = encryption.effective_key_bits();
+    if encryption.is_aead() {
         return provider
-            .aead(algorithms.encryption.id.value(), bits)
+            .aead(encryption.id.value(), bits)
             .map(|a| a.spec().keymat_len());
     }
-    let cipher = provider.cipher(algorithms.encryption.id.value(), bits)?;
-    let integrity = provider.integrity(algorithms.integrity?.value())?;
-    Some(cipher.spec().key_len() + integrity.spec().key_len)
+    let cipher = provider.cipher(encryption.id.value(), bits)?;
+    algorithms.integrity?;
+    Some(cipher.spec().key_len() + integrity_len)
 }

@@ -18,9 +18,10 @@ use super::{
     start_ke,
 };
 use crate::auth::psk_auth;
-use crate::config::PeerConfig;
+use crate::config::{ChildConfig, PeerConfig};
 use crate::error::{DropReason, Error};
 use crate::event::{CloseReason, Event, IkeSaHandle, Path, Transmit};
+use crate::identity::{identification, match_quality};
 use crate::keys::derive_ike_keys;
 use crate::message::Payloads;
 use crate::nat::{NatState, nat_detection_hash};
@@ -37,11 +38,13 @@ const SIGNATURE_HASHES: [u8; 6] = [0, 2, 0, 3, 0, 4];
 impl IkeSa {
     // ---------------------------------------------------------------- initiator
 
-    /// Starts an IKE SA as initiator: the IKE_SA_INIT request (RFC 7296 §1.2).
+    /// Starts an IKE SA as initiator: the IKE_SA_INIT request (RFC 7296 §1.2); `child` is
+    /// the Child SA to ask for in IKE_AUTH.
     pub(crate) fn initiate(
         ctx: &mut Ctx<'_>,
         handle: IkeSaHandle,
         peer: Arc<PeerConfig>,
+        child: Arc<ChildConfig>,
         path: Path,
     ) -> Result<Self, Error> {
         let group = peer
@@ -53,6 +56,7 @@ impl IkeSa {
         let mut sa = Self::base(handle, true, path, ctx.now);
         sa.spi_i = nonzero_spi(ctx)?;
         sa.peer = Some(peer);
+        sa.auth_child = Some(child);
         sa.expires = Some(ctx.now + ctx.config.establish_timeout);
         let ke = start_ke(ctx, group)?;
         let nonce = ctx.nonce()?;
@@ -209,9 +213,19 @@ impl IkeSa {
             };
         }
         self.window.outstanding = None;
+        let child = self.auth_child.clone().ok_or(Error::Internal("no child"))?;
         let child_spi = ctx.child_spi()?;
-        self.state = State::AuthSent(Box::new(AuthSent { secured, child_spi }));
-        self.send_auth_request(ctx, &peer, child_spi)?;
+        self.state = State::AuthSent(Box::new(AuthSent {
+            secured,
+            child_spi,
+            child: child.clone(),
+        }));
+        if let Err(error) = self.send_auth_request(ctx, &peer, &child, child_spi) {
+            // The key went away since the initiation was accepted: nothing to sign with.
+            ctx.child_spis.remove(&child_spi);
+            self.close(ctx, CloseReason::AuthenticationFailed);
+            return Err(error.into());
+        }
         self.schedule_keepalive(ctx);
         Ok(())
     }
@@ -242,36 +256,48 @@ impl IkeSa {
         &mut self,
         ctx: &mut Ctx<'_>,
         peer: &PeerConfig,
+        child: &ChildConfig,
         child_spi: u32,
     ) -> Result<(), Error> {
         let secured = self.secured().ok_or(Error::Internal("no keys"))?;
         let id_body = id_body(&peer.local_id)?;
+        let remote = exact_remote_id(peer);
+        let psk = ctx
+            .config
+            .credentials
+            .shared_key(&peer.local_id, remote.as_ref())
+            .ok_or(Error::MissingCredentials)?;
         let auth = psk_auth(
             secured.suite.prf,
-            peer.psk.expose(),
+            psk.expose(),
             &secured.init_request,
             &secured.nr,
             secured.keys.sk_pi.expose(),
             &id_body,
         )?;
         let mut payloads = vec![Payload::IdInitiator(peer.local_id.clone())];
-        if peer.initial_contact {
+        // RFC 7296 §2.4: INITIAL_CONTACT says we hold no other IKE SA with the peer.
+        let contact = remote.as_ref().is_some_and(|remote| {
+            ctx.identities
+                .has_contact(&peer.name, &peer.local_id, remote)
+        });
+        if peer.sends_initial_contact() && !contact {
             payloads.push(Payload::Notify(Notify::new(
                 NotifyType::InitialContact,
                 &[],
             )));
         }
-        if let Some(remote) = &peer.remote_id {
-            payloads.push(Payload::IdResponder(remote.clone()));
+        if let Some(remote) = remote {
+            payloads.push(Payload::IdResponder(remote));
         }
         payloads.push(Payload::Authentication(ipsec_isakmp::Authentication {
             method: AuthMethod::SharedKeyMic,
             data: auth.expose().to_vec(),
         }));
         payloads.extend(super::child::request_payloads(
-            &peer.child,
+            child,
             child_spi,
-            (&peer.child.local_ts, &peer.child.remote_ts),
+            (&child.local_ts, &child.remote_ts),
             false,
         ));
         self.send_request(ctx, RequestKind::IkeAuth, ExchangeType::IkeAuth, &payloads)
@@ -286,7 +312,11 @@ impl IkeSa {
         let State::AuthSent(auth_sent) = std::mem::replace(&mut self.state, State::Closed) else {
             return Err(DropReason::Unexpected);
         };
-        let AuthSent { secured, child_spi } = *auth_sent;
+        let AuthSent {
+            secured,
+            child_spi,
+            child,
+        } = *auth_sent;
         let (Some(id_r), Some(auth)) = (&payloads.id_r, &payloads.auth) else {
             ctx.child_spis.remove(&child_spi);
             let reason = match payloads.error() {
@@ -298,19 +328,27 @@ impl IkeSa {
             self.close(ctx, reason);
             return Ok(());
         };
-        let expected = psk_auth(
-            secured.suite.prf,
-            peer.psk.expose(),
-            &secured.init_response,
-            &secured.ni,
-            secured.keys.sk_pr.expose(),
-            &id_body(id_r)?,
-        )?;
-        let identity_ok = peer.remote_id.as_ref().is_none_or(|want| want == id_r);
-        if auth.method != AuthMethod::SharedKeyMic
-            || !constant_time_eq(expected.expose(), &auth.data)
-            || !identity_ok
-        {
+        let identity_ok = match_quality(&peer.remote_id, id_r).is_some();
+        let psk = ctx
+            .config
+            .credentials
+            .shared_key(&peer.local_id, Some(id_r));
+        let verified = match (&psk, identity_ok) {
+            (Some(psk), true) => {
+                let expected = psk_auth(
+                    secured.suite.prf,
+                    psk.expose(),
+                    &secured.init_response,
+                    &secured.ni,
+                    secured.keys.sk_pr.expose(),
+                    &id_body(id_r)?,
+                )?;
+                auth.method == AuthMethod::SharedKeyMic
+                    && constant_time_eq(expected.expose(), &auth.data)
+            }
+            _ => false,
+        };
+        if !verified {
             ctx.child_spis.remove(&child_spi);
             self.close(ctx, CloseReason::AuthenticationFailed);
             return Ok(());
@@ -318,14 +356,16 @@ impl IkeSa {
         self.window.outstanding = None;
         self.expires = None;
         self.tfc_padding = !payloads.has(NotifyType::EspTfcPaddingNotSupported);
+        self.mark_established(ctx, id_r.clone());
         ctx.events
             .push_back(self.established_event(ctx, &secured, id_r.clone()));
-        match self.accept_auth_child(ctx, &peer, &secured, &payloads, child_spi) {
+        match self.accept_auth_child(ctx, &child, &secured, &payloads, child_spi) {
             Ok(child) => self.children.push(child),
             Err(reason) => {
                 ctx.child_spis.remove(&child_spi);
                 ctx.events.push_back(Event::ChildSaFailed {
                     handle: self.handle,
+                    child: child.name.clone(),
                     reason,
                     rekeying: None,
                 });
@@ -339,7 +379,9 @@ impl IkeSa {
     // ---------------------------------------------------------------- responder
 
     /// The responder's IKE SA after an acceptable IKE_SA_INIT request; the endpoint has
-    /// already checked cookie and proposal.
+    /// already checked cookie and proposal. With `force_encap` (the configuration the
+    /// request's addresses chose asks for it) the NAT_DETECTION_SOURCE_IP we send cannot
+    /// match, so that both sides encapsulate ESP in UDP (RFC 7296 §2.23).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn respond_init(
         ctx: &mut Ctx<'_>,
@@ -350,6 +392,7 @@ impl IkeSa {
         number: u8,
         algorithms: IkeAlgorithms,
         request_payloads: &Payloads,
+        force_encap: bool,
     ) -> Result<Self, DropReason> {
         let (Some(ke), Some(nonce)) = (&request_payloads.ke, &request_payloads.nonce) else {
             return Err(DropReason::MissingPayload);
@@ -365,7 +408,13 @@ impl IkeSa {
             .complete(&ke.data)
             .map_err(|_| DropReason::Refused(NotifyType::InvalidSyntax))?;
         let nr = ctx.nonce()?;
-        sa.nat = detect_nat(request_payloads, spi_i, 0, path, false);
+        sa.nat = detect_nat(request_payloads, spi_i, 0, path, force_encap);
+        let source_hash = if force_encap {
+            // A hash no address gives: the initiator then sees a NAT and encapsulates.
+            ctx.random::<20>()?
+        } else {
+            nat_detection_hash(spi_i, sa.spi_r, path.local)
+        };
         let payloads = vec![
             Payload::SecurityAssociation(proposal::chosen_ike_payload(
                 number,
@@ -377,10 +426,7 @@ impl IkeSa {
                 data: public,
             }),
             Payload::Nonce(Nonce { data: nr.clone() }),
-            Payload::Notify(Notify::new(
-                NotifyType::NatDetectionSourceIp,
-                &nat_detection_hash(spi_i, sa.spi_r, path.local),
-            )),
+            Payload::Notify(Notify::new(NotifyType::NatDetectionSourceIp, &source_hash)),
             Payload::Notify(Notify::new(
                 NotifyType::NatDetectionDestinationIp,
                 &nat_detection_hash(spi_i, sa.spi_r, path.remote),
@@ -435,24 +481,43 @@ impl IkeSa {
         };
         self.state = State::InitReplied(replied);
         let Some(id_i) = payloads.id_i.clone() else {
-            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax);
+            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax, None);
         };
         let Some(auth) = &payloads.auth else {
-            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax);
-        };
-        let Some(peer) = ctx
-            .config
-            .responder_peers
-            .iter()
-            .find(|p| p.remote_id.as_ref().is_none_or(|id| *id == id_i))
-            .cloned()
-        else {
-            return self.refuse_auth(ctx, message_id, NotifyType::AuthenticationFailed);
+            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax, Some(id_i));
         };
         let secured = self.secured().ok_or(Error::Internal("no keys"))?;
+        let addresses = (self.path.local.ip(), self.first_remote.ip());
+        let chosen = crate::select::responder_peer(
+            &ctx.config.responder_peers,
+            addresses,
+            &id_i,
+            payloads.id_r.as_ref(),
+            secured.suite.algorithms,
+        );
+        let Some(peer) = chosen else {
+            return self.refuse_auth(
+                ctx,
+                message_id,
+                NotifyType::AuthenticationFailed,
+                Some(id_i),
+            );
+        };
+        let Some(psk) = ctx
+            .config
+            .credentials
+            .shared_key(&peer.local_id, Some(&id_i))
+        else {
+            return self.refuse_auth(
+                ctx,
+                message_id,
+                NotifyType::AuthenticationFailed,
+                Some(id_i),
+            );
+        };
         let expected = psk_auth(
             secured.suite.prf,
-            peer.psk.expose(),
+            psk.expose(),
             &secured.init_request,
             &secured.nr,
             secured.keys.sk_pi.expose(),
@@ -461,11 +526,29 @@ impl IkeSa {
         if auth.method != AuthMethod::SharedKeyMic
             || !constant_time_eq(expected.expose(), &auth.data)
         {
-            return self.refuse_auth(ctx, message_id, NotifyType::AuthenticationFailed);
+            return self.refuse_auth(
+                ctx,
+                message_id,
+                NotifyType::AuthenticationFailed,
+                Some(id_i),
+            );
+        }
+        // swanctl's `unique = keep`: the first IKE SA of an identity stays, a second from
+        // another address is refused.
+        if ctx
+            .identities
+            .keeps_out(&peer, &id_i, self.first_remote.ip(), self.created_at)
+        {
+            return self.refuse_auth(
+                ctx,
+                message_id,
+                NotifyType::AuthenticationFailed,
+                Some(id_i),
+            );
         }
         let our_auth = psk_auth(
             secured.suite.prf,
-            peer.psk.expose(),
+            psk.expose(),
             &secured.init_response,
             &secured.ni,
             secured.keys.sk_pr.expose(),
@@ -474,6 +557,7 @@ impl IkeSa {
         self.peer = Some(peer.clone());
         self.expires = None;
         self.tfc_padding = !payloads.has(NotifyType::EspTfcPaddingNotSupported);
+        self.initial_contact = payloads.has(NotifyType::InitialContact);
         let mut response = vec![
             Payload::IdResponder(peer.local_id.clone()),
             Payload::Authentication(ipsec_isakmp::Authentication {
@@ -483,11 +567,12 @@ impl IkeSa {
         ];
         let established_event = {
             let secured = self.secured().ok_or(Error::Internal("no keys"))?;
-            self.established_event(ctx, secured, id_i)
+            self.established_event(ctx, secured, id_i.clone())
         };
         self.announced = true;
         let child = self.respond_auth_child(ctx, &peer, &payloads, &mut response);
         self.send_response(ctx, ExchangeType::IkeAuth, message_id, &response)?;
+        self.mark_established(ctx, id_i.clone());
         ctx.events.push_back(established_event);
         let State::InitReplied(secured) = std::mem::replace(&mut self.state, State::Closed) else {
             return Err(Error::Internal("state changed").into());
@@ -497,11 +582,20 @@ impl IkeSa {
                 self.children.push(child);
                 ctx.events.push_back(Event::ChildSaReady(ready));
             }
-            Err(reason) => ctx.events.push_back(Event::ChildSaFailed {
-                handle: self.handle,
-                reason,
-                rekeying: None,
-            }),
+            Err((name, reason)) => {
+                ctx.events.push_back(Event::Refused {
+                    handle: Some(self.handle),
+                    remote: self.path.remote,
+                    peer_id: Some(id_i),
+                    reason,
+                });
+                ctx.events.push_back(Event::ChildSaFailed {
+                    handle: self.handle,
+                    child: name,
+                    reason,
+                    rekeying: None,
+                });
+            }
         }
         self.state = State::Established(secured);
         self.schedule_keepalive(ctx);
@@ -509,13 +603,21 @@ impl IkeSa {
         Ok(())
     }
 
+    /// Records the IKE SA as established with the peer `peer_id`.
+    fn mark_established(&mut self, ctx: &Ctx<'_>, peer_id: Identification) {
+        self.peer_id = Some(peer_id);
+        self.established_at = Some(ctx.now);
+        self.just_established = true;
+    }
+
     /// Answers a failed IKE_AUTH with the notification, then deletes the IKE SA
-    /// (RFC 7296 §2.21.2).
+    /// (RFC 7296 §2.21.2), and reports the refusal with the peer's address and identity.
     fn refuse_auth(
         &mut self,
         ctx: &mut Ctx<'_>,
         message_id: u32,
         notify: NotifyType,
+        peer_id: Option<Identification>,
     ) -> Result<(), DropReason> {
         self.send_response(
             ctx,
@@ -523,6 +625,12 @@ impl IkeSa {
             message_id,
             &[Payload::Notify(Notify::new(notify, &[]))],
         )?;
+        ctx.events.push_back(Event::Refused {
+            handle: Some(self.handle),
+            remote: self.path.remote,
+            peer_id,
+            reason: notify,
+        });
         let reason = match notify {
             NotifyType::AuthenticationFailed => CloseReason::AuthenticationFailed,
             other => CloseReason::PeerError(other),
@@ -542,6 +650,11 @@ impl IkeSa {
         let keys = self.key_log(ctx, secured);
         Event::IkeSaEstablished {
             handle: self.handle,
+            connection: self
+                .peer
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
             initiator: self.initiator,
             peer_id,
             algorithms: secured.suite.algorithms,
@@ -549,6 +662,15 @@ impl IkeSa {
             path: self.path,
             keys,
         }
+    }
+}
+
+/// The peer identity an initiator names in IDr and looks its key up with: the configured
+/// one if it is exact (RFC 7296 §3.5: IDr is optional and then names whom we want).
+fn exact_remote_id(peer: &PeerConfig) -> Option<Identification> {
+    match &peer.remote_id {
+        ipsec_sad::IdMatcher::Exact(id) => identification(id),
+        _ => None,
     }
 }
 

@@ -221,10 +221,12 @@ impl IkeSa {
                     let old = self.adopt(ctx, *candidate)?;
                     self.sides
                         .push(SideChannel::old_awaiting_delete(old, ctx.now));
+                    self.log_side_keys(ctx, &ours);
                     self.sides.push(SideChannel::delete(ctx, path, ours)?);
                 } else {
                     let old = self.adopt(ctx, ours)?;
                     self.sides.push(SideChannel::delete(ctx, path, old)?);
+                    self.log_side_keys(ctx, &candidate);
                     self.sides
                         .push(SideChannel::redundant_awaiting_delete(*candidate, ctx.now));
                 }
@@ -437,6 +439,7 @@ impl IkeSa {
             let Some(mut candidate) = own.collision.take() else {
                 return Err(DropReason::UnknownSpi);
             };
+            self.log_side_keys(ctx, &candidate);
             candidate.send_response(
                 ctx,
                 self.path,

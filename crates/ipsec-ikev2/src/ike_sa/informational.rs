@@ -11,6 +11,7 @@ use super::{Ctx, IkeSa};
 use crate::error::DropReason;
 use crate::event::CloseReason;
 use crate::message::Payloads;
+use crate::proposal::{ipsec_protocol, protocol_id};
 
 impl IkeSa {
     pub(super) fn on_informational_request(
@@ -32,26 +33,29 @@ impl IkeSa {
             self.close(ctx, CloseReason::PeerDelete);
             return Ok(());
         }
-        let mut ours = Vec::new();
+        let mut ours: Vec<(ProtocolId, u32)> = Vec::new();
         for delete in &payloads.deletes {
-            let Delete::ChildSas {
-                protocol: ProtocolId::Esp,
-                spis,
-            } = delete
-            else {
+            let Delete::ChildSas { protocol, spis } = delete else {
                 continue;
             };
+            if ipsec_protocol(*protocol).is_none() {
+                continue;
+            }
             for spi in spis {
-                let Some(child) = self.children.iter().find(|c| c.outbound_spi == *spi) else {
+                let Some(child) = self
+                    .children
+                    .iter()
+                    .find(|c| c.outbound_spi == *spi && protocol_id(c.protocol) == *protocol)
+                else {
                     // Not ours (any more): answer without it (RFC 7296 §2.25.1).
                     continue;
                 };
                 let (inbound, state) = (child.inbound_spi, child.state);
                 if state != ChildState::Deleting {
                     // RFC 7296 §1.4.1: deletes that cross carry no Delete back.
-                    ours.push(inbound);
+                    ours.push((*protocol, inbound));
                 }
-                self.remove_child(ctx, inbound);
+                self.remove_child(ctx, inbound, true);
                 if let ChildState::Rekeyed { successor } = state {
                     // RFC 7296 §2.8: the replaced SA is gone, send on its successor.
                     self.activate(ctx, successor);
@@ -62,14 +66,18 @@ impl IkeSa {
                 }
             }
         }
-        let response: Vec<Payload> = if ours.is_empty() {
-            Vec::new()
-        } else {
-            vec![Payload::Delete(Delete::ChildSas {
-                protocol: ProtocolId::Esp,
-                spis: ours,
-            })]
-        };
+        // One Delete payload per protocol (RFC 7296 §3.11).
+        let response: Vec<Payload> = [ProtocolId::Esp, ProtocolId::Ah]
+            .into_iter()
+            .filter_map(|protocol| {
+                let spis: Vec<u32> = ours
+                    .iter()
+                    .filter(|(p, _)| *p == protocol)
+                    .map(|(_, spi)| *spi)
+                    .collect();
+                (!spis.is_empty()).then_some(Payload::Delete(Delete::ChildSas { protocol, spis }))
+            })
+            .collect();
         self.send_response(ctx, ExchangeType::Informational, message_id, &response)?;
         Ok(())
     }

@@ -28,7 +28,7 @@ use ipsec_isakmp::{
     payload::parse_chain,
 };
 
-use crate::config::{EndpointConfig, PeerConfig};
+use crate::config::{ChildConfig, EndpointConfig, PeerConfig};
 use crate::error::{DropReason, Error};
 use crate::event::{CloseReason, Event, IkeKeyLog, IkeSaHandle, Path, Transmit};
 use crate::keys::IkeKeys;
@@ -37,6 +37,7 @@ use crate::nat::NatState;
 use crate::sk::{Envelope, IkeSuite, SkDirection};
 
 pub(crate) use child::ChildSa;
+pub use child::child_keymat_len;
 use side::SideChannel;
 use tasks::Task;
 use window::{RequestKind, Retransmit, Window};
@@ -57,6 +58,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) transmits: &'a mut VecDeque<Transmit>,
     pub(crate) events: &'a mut VecDeque<Event>,
     pub(crate) child_spis: &'a mut HashSet<u32, foldhash::fast::FixedState>,
+    /// The established IKE SAs by identities, for INITIAL_CONTACT and `unique`.
+    pub(crate) identities: &'a crate::unique::Identities,
 }
 
 impl Ctx<'_> {
@@ -194,6 +197,7 @@ struct InitSent {
 struct AuthSent {
     secured: Secured,
     child_spi: u32,
+    child: Arc<ChildConfig>,
 }
 
 enum State {
@@ -213,6 +217,18 @@ pub(crate) struct IkeSa {
     /// we initiated the rekey, RFC 7296 §1.3.2).
     pub(crate) initiator: bool,
     pub(crate) peer: Option<Arc<PeerConfig>>,
+    /// The Child SA configuration an initiator asks for in IKE_AUTH.
+    auth_child: Option<Arc<ChildConfig>>,
+    /// The peer's authenticated identity, once IKE_AUTH is done.
+    pub(crate) peer_id: Option<Identification>,
+    /// When the IKE SA was created (its IKE_SA_INIT request sent or received).
+    pub(crate) created_at: Instant,
+    /// When it was established, if it was.
+    pub(crate) established_at: Option<Instant>,
+    /// The peer sent INITIAL_CONTACT in IKE_AUTH (RFC 7296 §2.4).
+    pub(crate) initial_contact: bool,
+    /// Established during the last call: the endpoint registers it and applies `unique`.
+    pub(crate) just_established: bool,
     pub(crate) path: Path,
     /// The peer's address of the first message, which keys the half-open table.
     pub(crate) first_remote: SocketAddr,
@@ -307,6 +323,45 @@ impl IkeSa {
         matches!(self.state, State::Established(_))
     }
 
+    /// The IKE SA as a listing shows it.
+    pub(crate) fn info(&self) -> crate::event::IkeSaInfo {
+        let state = match self.state {
+            State::Established(_) => crate::event::IkeSaState::Established,
+            State::Deleting(_) | State::Closed => crate::event::IkeSaState::Deleting,
+            _ => crate::event::IkeSaState::Connecting,
+        };
+        crate::event::IkeSaInfo {
+            handle: self.handle,
+            connection: self.peer.as_ref().map(|p| p.name.clone()),
+            state,
+            initiator: self.initiator,
+            spi_i: self.spi_i,
+            spi_r: self.spi_r,
+            path: self.path,
+            peer_id: self.peer_id.clone(),
+            algorithms: self.secured().map(|s| s.suite.algorithms),
+            nat: self.nat,
+            created_at: self.created_at,
+            established_at: self.established_at,
+            rekey_at: self.rekey_at,
+            expires_at: self.hard_expiry,
+            child_sas: self.children.len(),
+        }
+    }
+
+    /// The current IKE SA's nonces, Ni and Nr, once it has keys.
+    pub(crate) fn nonces(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        self.secured().map(|s| (s.ni.clone(), s.nr.clone()))
+    }
+
+    /// Ends the IKE SA at once, without a message (RFC 7296 §2.4: after INITIAL_CONTACT
+    /// the other SAs may go "without sending delete notifications").
+    pub(crate) fn abandon(&mut self, ctx: &mut Ctx<'_>, reason: CloseReason) {
+        if !self.is_closed() {
+            self.close(ctx, reason);
+        }
+    }
+
     /// The earliest instant something must happen: a retransmission, an expiry, a liveness
     /// check, a NAT-keepalive, a rekey, a retry or a side channel's timer.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
@@ -319,6 +374,7 @@ impl IkeSa {
         let established = self.is_established();
         [
             self.window.deadline(),
+            self.liveness_gives_up(),
             self.expires,
             liveness,
             self.next_keepalive,
@@ -341,6 +397,12 @@ impl IkeSa {
             handle,
             initiator,
             peer: None,
+            auth_child: None,
+            peer_id: None,
+            created_at: now,
+            established_at: None,
+            initial_contact: false,
+            just_established: false,
             path,
             first_remote: path.remote,
             spi_i: 0,
@@ -461,7 +523,7 @@ impl IkeSa {
                 handle: self.handle,
                 inbound_spi: child.inbound_spi,
                 outbound_spi: child.outbound_spi,
-                rekeyed: false,
+                reason: crate::event::ChildDeleteReason::IkeSaClosed,
             });
         }
         if let State::AuthSent(a) = &self.state {
@@ -491,21 +553,17 @@ impl IkeSa {
     }
 
     fn key_log(&self, ctx: &Ctx<'_>, secured: &Secured) -> Option<Box<IkeKeyLog>> {
-        ctx.config.key_log.then(|| {
-            Box::new(IkeKeyLog {
-                spi_i: self.spi_i,
-                spi_r: self.spi_r,
-                algorithms: secured.suite.algorithms,
-                sk_ei: secured.keys.sk_ei.clone(),
-                sk_er: secured.keys.sk_er.clone(),
-                sk_ai: secured.keys.sk_ai.clone(),
-                sk_ar: secured.keys.sk_ar.clone(),
-                skeyseed: secured.keys.skeyseed.clone(),
-                sk_d: secured.keys.sk_d.clone(),
-                sk_pi: secured.keys.sk_pi.clone(),
-                sk_pr: secured.keys.sk_pr.clone(),
-            })
-        })
+        key_log(ctx, self.spi_i, self.spi_r, secured)
+    }
+
+    /// Reports the keys of a side channel that never becomes current, for a key log.
+    fn log_side_keys(&self, ctx: &mut Ctx<'_>, channel: &Channel) {
+        if let Some(keys) = key_log(ctx, channel.spi_i, channel.spi_r, &channel.secured) {
+            ctx.events.push_back(Event::IkeSaKeys {
+                handle: self.handle,
+                keys,
+            });
+        }
     }
 
     fn schedule_keepalive(&mut self, ctx: &Ctx<'_>) {
@@ -599,7 +657,7 @@ impl IkeSa {
             }
             let payloads = self.open(message)?;
             self.last_received = ctx.now;
-            self.follow_peer(path);
+            self.follow_peer(ctx, path);
             return self.on_response(ctx, exchange, payloads);
         }
         if let Some(datagram) = self.window.cached_response(message_id) {
@@ -631,7 +689,7 @@ impl IkeSa {
             Err(other) => return Err(other),
         };
         self.last_received = ctx.now;
-        self.follow_peer(path);
+        self.follow_peer(ctx, path);
         match (exchange, &self.state) {
             (ExchangeType::IkeAuth, State::InitReplied(_)) => {
                 self.on_auth_request(ctx, message_id, payloads)
@@ -656,10 +714,16 @@ impl IkeSa {
     }
 
     /// Behind a NAT the peer's address may change; follow the last authenticated message
-    /// (RFC 7296 §2.23).
-    fn follow_peer(&mut self, path: Path) {
-        if self.nat.encapsulate() {
+    /// (RFC 7296 §2.23), and tell the caller once the IKE SA is up, for its Child SAs' ESP.
+    fn follow_peer(&mut self, ctx: &mut Ctx<'_>, path: Path) {
+        if self.nat.encapsulate() && path != self.path {
             self.path = path;
+            if self.established_at.is_some() {
+                ctx.events.push_back(Event::PathChanged {
+                    handle: self.handle,
+                    path,
+                });
+            }
         }
     }
 
@@ -693,7 +757,7 @@ impl IkeSa {
                 Ok(())
             }
             (RequestKind::DeleteChild { inbound_spi }, ExchangeType::Informational) => {
-                self.remove_child(ctx, inbound_spi);
+                self.remove_child(ctx, inbound_spi, false);
                 Ok(())
             }
             (RequestKind::Liveness, ExchangeType::Informational) => Ok(()),
@@ -729,11 +793,27 @@ impl IkeSa {
         Ok(())
     }
 
+    /// When an unanswered liveness check declares the peer dead, if the configuration
+    /// gives it less time than the retransmissions would (swanctl's `dpd_timeout`).
+    fn liveness_gives_up(&self) -> Option<Instant> {
+        let outstanding = self.window.outstanding.as_ref()?;
+        if !matches!(outstanding.kind, RequestKind::Liveness) {
+            return None;
+        }
+        let timeout = self.peer.as_ref()?.liveness_timeout?;
+        outstanding.sent_at.checked_add(timeout)
+    }
+
     /// Acts on every deadline that has passed.
     pub(crate) fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) -> Result<(), Error> {
         let now = ctx.now;
         if self.expires.is_some_and(|t| t <= now) {
             self.close(ctx, CloseReason::EstablishmentTimeout);
+            return Ok(());
+        }
+        if self.liveness_gives_up().is_some_and(|t| t <= now) {
+            // RFC 7296 §2.4: no answer to a liveness check: the peer is dead.
+            self.close(ctx, CloseReason::DeadPeer);
             return Ok(());
         }
         match self.window.retransmit(now, &ctx.config.retransmit) {
@@ -807,6 +887,25 @@ impl IkeSa {
             });
         }
     }
+}
+
+/// The keys of the IKE SA with `spi_i` and `spi_r`, if the key log is on.
+fn key_log(ctx: &Ctx<'_>, spi_i: u64, spi_r: u64, secured: &Secured) -> Option<Box<IkeKeyLog>> {
+    ctx.config.key_log.then(|| {
+        Box::new(IkeKeyLog {
+            spi_i,
+            spi_r,
+            algorithms: secured.suite.algorithms,
+            sk_ei: secured.keys.sk_ei.clone(),
+            sk_er: secured.keys.sk_er.clone(),
+            sk_ai: secured.keys.sk_ai.clone(),
+            sk_ar: secured.keys.sk_ar.clone(),
+            skeyseed: secured.keys.skeyseed.clone(),
+            sk_d: secured.keys.sk_d.clone(),
+            sk_pi: secured.keys.sk_pi.clone(),
+            sk_pr: secured.keys.sk_pr.clone(),
+        })
+    })
 }
 
 /// Verifies, decrypts and decodes the SK payload of `message` with `sk_in`.
@@ -893,7 +992,11 @@ fn secure_with(
 /// created is the redundant one. Should the lowest nonce appear in both, the next lowest
 /// decides, and a full tie goes against the exchange of the IKE SA's original responder
 /// (`tie_breaker_loses`).
-fn holds_lowest_nonce(ours: [&[u8]; 2], theirs: [&[u8]; 2], tie_breaker_loses: bool) -> bool {
+pub(crate) fn holds_lowest_nonce(
+    ours: [&[u8]; 2],
+    theirs: [&[u8]; 2],
+    tie_breaker_loses: bool,
+) -> bool {
     fn sorted(mut pair: [&[u8]; 2]) -> [&[u8]; 2] {
         pair.sort();
         pair

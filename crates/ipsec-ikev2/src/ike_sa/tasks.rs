@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ipsec_isakmp::{Delete, DhGroup, ExchangeType, Payload, ProtocolId};
+use ipsec_isakmp::{Delete, DhGroup, ExchangeType, Payload};
 
 use super::child::ChildState;
 use super::window::RequestKind;
@@ -12,6 +12,7 @@ use crate::CommandError;
 use crate::config::ChildConfig;
 use crate::error::Error;
 use crate::event::CloseReason;
+use crate::proposal::protocol_id;
 
 /// An exchange of ours waiting for the window.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,20 +113,21 @@ impl IkeSa {
                 Ok(())
             }
             Task::DeleteChild(inbound_spi) => {
-                let deletable = self
+                let Some(protocol) = self
                     .children
                     .iter()
-                    .any(|c| c.inbound_spi == inbound_spi && c.state != ChildState::Deleting);
-                if !deletable {
+                    .find(|c| c.inbound_spi == inbound_spi && c.state != ChildState::Deleting)
+                    .map(|c| c.protocol)
+                else {
                     return Ok(());
-                }
+                };
                 self.set_child_state(inbound_spi, ChildState::Deleting);
                 self.send_request(
                     ctx,
                     RequestKind::DeleteChild { inbound_spi },
                     ExchangeType::Informational,
                     &[Payload::Delete(Delete::ChildSas {
-                        protocol: ProtocolId::Esp,
+                        protocol: protocol_id(protocol),
                         spis: vec![inbound_spi],
                     })],
                 )
@@ -177,16 +179,20 @@ impl IkeSa {
     }
 
     /// Deletes the IKE SA with an INFORMATIONAL Delete (RFC 7296 §1.4.1); one not yet
-    /// established just ends.
-    pub(crate) fn delete(&mut self, ctx: &mut Ctx<'_>) -> Result<(), CommandError> {
+    /// established just ends. `reason` is reported when it is gone.
+    pub(crate) fn delete(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        reason: CloseReason,
+    ) -> Result<(), CommandError> {
         match self.state {
             State::Established(_) => {
-                self.delete_reason = CloseReason::LocalDelete;
+                self.delete_reason = reason;
                 self.enqueue(Task::DeleteIke);
                 self.kick(ctx)?;
             }
             State::Deleting(_) => {}
-            _ => self.close(ctx, CloseReason::LocalDelete),
+            _ => self.close(ctx, reason),
         }
         Ok(())
     }
@@ -224,14 +230,14 @@ impl IkeSa {
     pub(crate) fn create_child(
         &mut self,
         ctx: &mut Ctx<'_>,
-        config: ChildConfig,
+        config: Arc<ChildConfig>,
     ) -> Result<(), CommandError> {
         self.require_established()?;
         if config.proposals.is_empty() {
             return Err(CommandError::Config("no proposal"));
         }
         self.enqueue(Task::CreateChild {
-            config: Arc::new(config),
+            config,
             group: None,
             attempts: 0,
         });

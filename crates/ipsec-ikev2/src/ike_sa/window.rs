@@ -28,6 +28,8 @@ pub(super) enum RequestKind {
 /// A request waiting for its response, retransmitted with backoff (RFC 7296 §2.1).
 pub(super) struct Outstanding {
     pub(super) message_id: u32,
+    /// When it was first sent.
+    pub(super) sent_at: Instant,
     pub(super) datagram: Bytes,
     pub(super) retransmits: u32,
     pub(super) timeout: Duration,
@@ -66,6 +68,7 @@ impl Window {
         self.next_request_id = message_id.wrapping_add(1);
         self.outstanding = Some(Outstanding {
             message_id,
+            sent_at: now,
             datagram,
             retransmits: 0,
             timeout: config.initial_timeout,

@@ -15,10 +15,13 @@ use std::time::{Duration, Instant};
 
 use ipsec_crypto::{SecretBytes, SeededRandom};
 use ipsec_ikev2::{
-    ChildConfig, ChildProposal, Encryption, Endpoint, EndpointConfig, Event, IkeProposal, Mode,
-    Path, PeerConfig,
+    ChildConfig, ChildProposal, Encryption, Endpoint, EndpointConfig, Event, IdMatcher,
+    IkeProposal, Path, PeerConfig, PeerId, SharedKeys,
 };
 use ipsec_isakmp::{AddressRange, DhGroup, EsnId, Identification, IntegId, PrfId, TrafficSelector};
+
+/// The pre-shared key of the test peers.
+pub const PSK: &[u8] = b"shared secret of a and b";
 
 pub const A_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
 pub const B_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
@@ -45,10 +48,8 @@ pub fn cbc_proposal() -> IkeProposal {
 
 pub fn child_proposal() -> ChildProposal {
     ChildProposal {
-        encryption: vec![Encryption::aes_gcm_16(256)],
-        integrity: vec![],
-        dh: vec![],
         esn: vec![EsnId::NoEsn],
+        ..ChildProposal::esp(vec![Encryption::aes_gcm_16(256)], vec![])
     }
 }
 
@@ -66,37 +67,39 @@ pub fn range([start, end]: [[u8; 4]; 2]) -> TrafficSelector {
     })
 }
 
-pub fn peer(local: &str, remote: &str, psk: &str) -> PeerConfig {
+pub fn peer(local: &str, remote: &str) -> PeerConfig {
     PeerConfig {
+        name: "test".into(),
         local_id: Identification::fqdn(local),
-        remote_id: Some(Identification::fqdn(remote)),
-        psk: SecretBytes::copy_from(psk.as_bytes()),
+        remote_id: IdMatcher::Exact(PeerId::Fqdn(remote.into())),
         ike_proposals: vec![ike_proposal(&[DhGroup::Curve25519])],
-        child: ChildConfig {
+        children: vec![Arc::new(ChildConfig {
+            name: "net".into(),
             proposals: vec![child_proposal()],
-            local_ts: vec![],
-            remote_ts: vec![],
-            mode: Mode::Tunnel,
-            lifetimes: Default::default(),
-            accept_tfc_padding: true,
-        },
-        remote_nat_t_port: 4500,
-        force_udp_encapsulation: false,
-        initial_contact: true,
-        liveness_interval: None,
-        extra_children: Vec::new(),
-        ike_lifetime: Default::default(),
+            ..ChildConfig::default()
+        })],
+        ..PeerConfig::default()
     }
+}
+
+/// The first child configuration of `peer`, to change.
+pub fn child_mut(peer: &mut PeerConfig) -> &mut ChildConfig {
+    Arc::make_mut(&mut peer.children[0])
+}
+
+/// A copy of the first child configuration of `peer`.
+pub fn first_child(peer: &PeerConfig) -> ChildConfig {
+    (*peer.children[0]).clone()
 }
 
 /// The two peers' configurations of a plain site-to-site tunnel 10.1.0.0/16 <-> 10.2.0.0/16.
 pub fn site_to_site() -> (PeerConfig, PeerConfig) {
-    let mut a = peer("a.example", "b.example", "shared secret of a and b");
-    let mut b = peer("b.example", "a.example", "shared secret of a and b");
-    a.child.local_ts = vec![range([[10, 1, 0, 0], [10, 1, 255, 255]])];
-    a.child.remote_ts = vec![range([[10, 2, 0, 0], [10, 2, 255, 255]])];
-    b.child.local_ts = a.child.remote_ts.clone();
-    b.child.remote_ts = a.child.local_ts.clone();
+    let mut a = peer("a.example", "b.example");
+    let mut b = peer("b.example", "a.example");
+    child_mut(&mut a).local_ts = vec![range([[10, 1, 0, 0], [10, 1, 255, 255]])];
+    child_mut(&mut a).remote_ts = vec![range([[10, 2, 0, 0], [10, 2, 255, 255]])];
+    child_mut(&mut b).local_ts = first_child(&a).remote_ts;
+    child_mut(&mut b).remote_ts = first_child(&a).local_ts;
     (a, b)
 }
 
@@ -173,9 +176,9 @@ pub struct Pair {
 pub fn endpoint_config(responder: Option<PeerConfig>) -> EndpointConfig {
     let mut config = EndpointConfig::default();
     if let Some(peer) = responder {
-        config.responder_ike_proposals = peer.ike_proposals.clone();
         config.responder_peers = vec![Arc::new(peer)];
     }
+    config.credentials = Arc::new(SharedKeys::single(SecretBytes::copy_from(PSK)));
     config.key_log = true;
     config
 }
@@ -235,7 +238,7 @@ impl Pair {
 
     pub fn initiate(&mut self, peer: Arc<PeerConfig>) -> ipsec_ikev2::IkeSaHandle {
         let path = self.a_path();
-        self.a.initiate(self.now, peer, path).unwrap()
+        self.a.initiate(self.now, peer, None, path).unwrap()
     }
 
     /// What B sees as the source of A's datagram, and back.

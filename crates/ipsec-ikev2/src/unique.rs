@@ -1,0 +1,147 @@
+//! One peer identity, how many IKE SAs: the established IKE SAs by their identities, for
+//! INITIAL_CONTACT (RFC 7296 §2.4) and swanctl's `unique` policy, and the rule that settles
+//! two IKE SAs that both ends created at once.
+//!
+//! - INITIAL_CONTACT from the peer closes, without a Delete (§2.4 allows it), every other
+//!   IKE SA with the same identities established before the new one began — not one that
+//!   came up while the new one was being negotiated, which the peer still holds.
+//! - `replace` deletes, with a Delete, the older IKE SAs once the new one is up; `keep`
+//!   refuses the new one as responder (AUTHENTICATION_FAILED, as strongSwan does) when an
+//!   older one with the peer at another address exists; `no` and `never` keep them all.
+//! - Two IKE SAs that were negotiated at the same time (each ended up established while the
+//!   other was on its way: both ends initiated at once) are settled, under `replace` and
+//!   `keep`, as RFC 7296 §2.8.1 settles simultaneous rekeys: the one whose exchange holds
+//!   the lowest nonce goes, deleted by the end that initiated it, so both ends agree
+//!   without another message. strongSwan has no such rule and keeps both.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Instant;
+
+use foldhash::quality::RandomState;
+use ipsec_isakmp::Identification;
+
+use crate::config::{PeerConfig, UniquePolicy};
+use crate::event::IkeSaHandle;
+
+/// Whose IKE SAs are compared: the connection's name, our identity and the peer's.
+pub(crate) type IdentityKey = (String, Identification, Identification);
+
+/// What the index keeps of one established IKE SA.
+#[derive(Debug, Clone)]
+pub(crate) struct Established {
+    pub(crate) handle: IkeSaHandle,
+    pub(crate) remote: IpAddr,
+    pub(crate) created_at: Instant,
+    pub(crate) established_at: Instant,
+    /// Whether we initiated it.
+    pub(crate) initiator: bool,
+    /// Its IKE_SA_INIT nonces, Ni and Nr.
+    pub(crate) nonces: (Vec<u8>, Vec<u8>),
+}
+
+/// What to do with another IKE SA of the same identities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Close it without a message (INITIAL_CONTACT).
+    Abandon(IkeSaHandle),
+    /// Delete it with a Delete.
+    Delete(IkeSaHandle),
+}
+
+/// The established IKE SAs by identities. Keys hold peer-chosen identities, so the map's
+/// hash is seeded at random.
+#[derive(Debug, Default)]
+pub(crate) struct Identities {
+    by_key: HashMap<IdentityKey, Vec<Established>, RandomState>,
+    key_of: HashMap<IkeSaHandle, IdentityKey, RandomState>,
+}
+
+impl Identities {
+    /// Whether an IKE SA with these identities is up (strongSwan's `has_contact`).
+    pub(crate) fn has_contact(
+        &self,
+        connection: &str,
+        local: &Identification,
+        remote: &Identification,
+    ) -> bool {
+        self.by_key
+            .get(&(connection.to_string(), local.clone(), remote.clone()))
+            .is_some_and(|sas| !sas.is_empty())
+    }
+
+    /// Whether `unique = keep` refuses an IKE SA of `peer` with the peer `id` at `remote`,
+    /// created at `created_at`: an older one with it at another address is up.
+    pub(crate) fn keeps_out(
+        &self,
+        peer: &PeerConfig,
+        id: &Identification,
+        remote: IpAddr,
+        created_at: Instant,
+    ) -> bool {
+        if peer.unique != UniquePolicy::Keep {
+            return false;
+        }
+        let key = (peer.name.clone(), peer.local_id.clone(), id.clone());
+        self.by_key.get(&key).is_some_and(|sas| {
+            sas.iter()
+                .any(|sa| sa.remote != remote && sa.established_at < created_at)
+        })
+    }
+
+    /// Registers a newly established IKE SA and says what becomes of the others with its
+    /// identities under `policy`; `initial_contact` says whether the peer sent
+    /// INITIAL_CONTACT in its IKE_AUTH.
+    pub(crate) fn establish(
+        &mut self,
+        key: IdentityKey,
+        new: Established,
+        policy: UniquePolicy,
+        initial_contact: bool,
+    ) -> Vec<Verdict> {
+        let sas = self.by_key.entry(key.clone()).or_default();
+        let mut verdicts = Vec::new();
+        for old in sas.iter() {
+            let crossing = old.established_at >= new.created_at;
+            if !crossing && initial_contact && policy != UniquePolicy::Never {
+                verdicts.push(Verdict::Abandon(old.handle));
+                continue;
+            }
+            match policy {
+                UniquePolicy::Replace if !crossing => verdicts.push(Verdict::Delete(old.handle)),
+                UniquePolicy::Replace | UniquePolicy::Keep if crossing => {
+                    let old_loses = crate::ike_sa::holds_lowest_nonce(
+                        [&old.nonces.0, &old.nonces.1],
+                        [&new.nonces.0, &new.nonces.1],
+                        !old.initiator,
+                    );
+                    let loser = if old_loses { old } else { &new };
+                    if loser.initiator {
+                        verdicts.push(Verdict::Delete(loser.handle));
+                    }
+                }
+                _ => {}
+            }
+        }
+        sas.push(new.clone());
+        self.key_of.insert(new.handle, key);
+        verdicts
+    }
+
+    /// Forgets an IKE SA that closed.
+    pub(crate) fn remove(&mut self, handle: IkeSaHandle) {
+        let Some(key) = self.key_of.remove(&handle) else {
+            return;
+        };
+        if let Some(sas) = self.by_key.get_mut(&key) {
+            sas.retain(|sa| sa.handle != handle);
+            if sas.is_empty() {
+                self.by_key.remove(&key);
+            }
+        }
+        if self.key_of.is_empty() {
+            self.key_of.shrink_to_fit();
+            self.by_key.shrink_to_fit();
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! One gateway, many peers: a connection whose remote side is a /16 serves a hundred
+//! clients, each with its own IKE SA and Child SA, and every packet reaches only its own
+//! client (RFC 4301 §4.4.1.2, §5.1: outbound packets go on the SA negotiated for their
+//! selectors, not on whatever SA the configured policy last met).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use common::{Net, udp_packet};
+use ipsec::{Child, Config, Connection, Endpoint, Event, Secret, SendOutcome, StartAction};
+use ipsec_crypto::SeededRandom;
+
+const GATEWAY: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+const SERVER: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 5);
+
+fn client_inner(i: u32) -> Ipv4Addr {
+    Ipv4Addr::new(10, 99, (i / 250) as u8, (i % 250) as u8 + 1)
+}
+
+fn client_outer(i: u32) -> Ipv4Addr {
+    Ipv4Addr::new(100, 64, (i / 250) as u8, (i % 250) as u8 + 1)
+}
+
+/// The gateway: one connection for every client of `*.clients.example`, a group key.
+fn gateway(now: Instant) -> Endpoint {
+    let connection = Connection::builder("rw")
+        .local_addrs(&GATEWAY.to_string())
+        .remote_addrs("%any")
+        .local_id("gw.example")
+        .remote_id("*.clients.example")
+        .proposals("aes128gcm16-prfsha256-x25519")
+        .child(
+            Child::builder("net")
+                .local_ts("10.1.0.0/16")
+                .remote_ts("10.99.0.0/16")
+                .esp_proposals("aes128gcm16")
+                .build(),
+        )
+        .build();
+    let config = Config::builder()
+        .connection(connection)
+        .unwrap()
+        .secret(
+            Secret::new(
+                &["gw.example", "*.clients.example"],
+                b"the clients' group key",
+            )
+            .unwrap(),
+        )
+        .build()
+        .unwrap();
+    Endpoint::new(now, config, Box::new(SeededRandom::from_u64(1))).unwrap()
+}
+
+/// Client `i`: asks for its own inner address, traffic to the gateway's network starts it.
+fn client(now: Instant, i: u32) -> Endpoint {
+    let connection = Connection::builder("home")
+        .local_addrs(&client_outer(i).to_string())
+        .remote_addrs(&GATEWAY.to_string())
+        .local_id(&format!("client{i}.clients.example"))
+        .remote_id("gw.example")
+        .psk(b"the clients' group key")
+        .proposals("aes128gcm16-prfsha256-x25519")
+        .child(
+            Child::builder("net")
+                .local_ts(&format!("{}/32", client_inner(i)))
+                .remote_ts("10.1.0.0/16")
+                .esp_proposals("aes128gcm16")
+                .start_action(StartAction::Trap)
+                .build(),
+        )
+        .build();
+    let config = Config::builder()
+        .connection(connection)
+        .unwrap()
+        .build()
+        .unwrap();
+    Endpoint::new(
+        now,
+        config,
+        Box::new(SeededRandom::from_u64(1000 + u64::from(i))),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_hundred_clients_on_one_connection_each_get_only_their_own_packets() {
+    const CLIENTS: u32 = 100;
+    let mut net = Net::new();
+    let start = net.now;
+    let gw = net.add("gateway", GATEWAY.into(), gateway(start));
+    let clients: Vec<usize> = (0..CLIENTS)
+        .map(|i| {
+            net.add(
+                &format!("client{i}"),
+                client_outer(i).into(),
+                client(start, i),
+            )
+        })
+        .collect();
+
+    // Each client's first packet starts its IKE SA (the trap) and is dropped meanwhile.
+    for (i, node) in clients.iter().enumerate() {
+        let packet = udp_packet(client_inner(i as u32), SERVER, b"hello");
+        assert_eq!(net.send(*node, &packet), SendOutcome::Acquiring);
+    }
+    net.run(Duration::from_secs(5));
+    let ike_sas = net.nodes[gw].endpoint.ike_sas(net.now);
+    assert_eq!(ike_sas.len(), CLIENTS as usize);
+    assert!(ike_sas.iter().all(|s| s.connection == "rw"));
+    let child_sas = net.nodes[gw].endpoint.child_sas(net.now);
+    assert_eq!(child_sas.len(), CLIENTS as usize);
+    assert!(
+        child_sas
+            .iter()
+            .all(|c| c.connection == "rw" && c.child == "net")
+    );
+    assert_eq!(net.nodes[gw].endpoint.spd().sa_count(), CLIENTS as usize);
+
+    // Every client sends up; the gateway answers each on its own SA, in reverse order so
+    // that no answer rides on the SA installed last.
+    for (i, node) in clients.iter().enumerate() {
+        let packet = udp_packet(client_inner(i as u32), SERVER, format!("up {i}").as_bytes());
+        assert_eq!(net.send(*node, &packet), SendOutcome::Sent);
+    }
+    net.run(Duration::from_secs(1));
+    assert_eq!(net.nodes[gw].delivered.len(), CLIENTS as usize);
+    let mut answers = Vec::new();
+    for i in (0..CLIENTS).rev() {
+        let packet = udp_packet(
+            SERVER,
+            client_inner(i),
+            format!("down to client {i}").as_bytes(),
+        );
+        assert_eq!(net.send(gw, &packet), SendOutcome::Sent, "client {i}");
+        answers.push((i, packet));
+    }
+    net.run(Duration::from_secs(1));
+    for (i, packet) in answers {
+        let node = &net.nodes[clients[i as usize]];
+        assert_eq!(
+            node.delivered.len(),
+            1,
+            "client {i} got {} packets",
+            node.delivered.len()
+        );
+        assert_eq!(
+            node.delivered[0].0.as_ref(),
+            packet.as_slice(),
+            "client {i}"
+        );
+        // The gateway's counters agree: one packet in and one out on each Child SA.
+        let sa = node.delivered[0].1;
+        let seen = child_sas
+            .iter()
+            .find(|c| c.outbound_spi == sa)
+            .map(|c| c.inbound_spi)
+            .and_then(|spi| net.nodes[gw].endpoint.child_sa(net.now, spi))
+            .unwrap();
+        assert_eq!((seen.traffic.packets_in, seen.traffic.packets_out), (1, 1));
+    }
+    let totals = net.nodes[gw].endpoint.connections();
+    assert_eq!(totals.len(), 1);
+    assert_eq!(totals[0].ike_sas, CLIENTS as usize);
+    assert_eq!(totals[0].traffic.packets_in, u64::from(CLIENTS));
+    assert_eq!(totals[0].traffic.packets_out, u64::from(CLIENTS));
+
+    // A client that leaves takes only its own SAs; the others still get their packets.
+    let leaving = clients[17];
+    net.with(leaving, |e, now| e.disconnect_all(now));
+    net.run(Duration::from_secs(1));
+    assert_eq!(
+        net.nodes[gw].endpoint.ike_sas(net.now).len(),
+        CLIENTS as usize - 1
+    );
+    assert!(net.nodes[gw].events.iter().any(|e| matches!(
+        e,
+        Event::IkeSaClosed { connection, reason: ipsec::CloseReason::PeerDelete, .. } if connection == "rw"
+    )));
+    let gone = udp_packet(SERVER, client_inner(17), b"nobody home");
+    assert_eq!(net.send(gw, &gone), SendOutcome::Discarded);
+    let still = udp_packet(SERVER, client_inner(18), b"still here");
+    assert_eq!(net.send(gw, &still), SendOutcome::Sent);
+    net.run(Duration::from_secs(1));
+    assert_eq!(net.nodes[clients[18]].delivered.len(), 2);
+}
