@@ -1,5 +1,9 @@
 //! SAD lookup by SPI as the table grows: 1,000, 100,000 and 1,000,000 inbound SAs, looked up
-//! in a random order (the order packets of many SAs arrive in).
+//! in a random order (the order packets of many SAs arrive in). And the outbound lookup of
+//! a gateway: one PROTECT policy for 10.96.0.0/12 serving 10 and 10,000 peers, each with
+//! its own Child SA for its own address (the per-SA policies of RFC 4301 §4.4.1.2), plus
+//! one site-to-site SA for a /16, so that two prefix lengths are in use; packets to the
+//! peers in a random order.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -7,9 +11,14 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ipsec_crypto::{RUST_CRYPTO, SecureRandom, SeededRandom, iana};
-use ipsec_esp::{EspTransform, InboundSa};
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipsec_esp::{EspTransform, InboundSa, OutboundSa};
 use ipsec_replay::ReplayWindow;
-use ipsec_sad::{Lifetime, Mode, SaConfig, Sad};
+use ipsec_sad::{
+    Action, AddrRange, Decision, Flow, FlowPorts, IpsecProtocol, Lifetime, LifetimeTemplate, Mode,
+    SaConfig, SaTemplate, Sad, Selector, Spd, SpdEntry,
+};
 
 fn populated(count: usize) -> (Sad, Vec<u32>) {
     let mut rng = SeededRandom::from_u64(count as u64);
@@ -60,5 +69,82 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Peer `i`'s inner address in 10.96.0.0/12.
+fn peer_address(i: u32) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 96, 0, 1)) + i)
+}
+
+/// A gateway's SPD: one policy, `peers` Child SAs each for one peer address, one for a
+/// whole /16.
+fn gateway(peers: u32) -> Spd {
+    let aead = RUST_CRYPTO.aead(iana::ENCR_AES_GCM_16, 128).unwrap();
+    let mut sad = Sad::with_capacity(0, peers as usize + 1);
+    let mut spd = Spd::new();
+    let ours = AddrRange::prefix(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0)), 16).unwrap();
+    let theirs = AddrRange::prefix(IpAddr::V4(Ipv4Addr::new(10, 96, 0, 0)), 12).unwrap();
+    spd.push(SpdEntry::new(
+        vec![Selector::addresses(ours, theirs)],
+        Action::Protect {
+            template: SaTemplate {
+                mode: Mode::Tunnel,
+                protocol: IpsecProtocol::Esp,
+                proposals: Vec::new(),
+                lifetime: LifetimeTemplate::default(),
+            },
+        },
+    ));
+    let mut install = |spi: u32, remote: AddrRange| {
+        let sa = OutboundSa::new(spi, false, EspTransform::aead(aead, &[7; 20]).unwrap());
+        let config = SaConfig::new(Mode::Tunnel, Vec::new(), Lifetime::UNLIMITED);
+        let handle = sad.install_outbound(sa, config).unwrap();
+        spd.add_sa(handle, &[Selector::addresses(ours, remote)]);
+    };
+    install(
+        0x100,
+        AddrRange::prefix(IpAddr::V4(Ipv4Addr::new(10, 111, 0, 0)), 16).unwrap(),
+    );
+    for i in 0..peers {
+        install(0x1000 + i, AddrRange::single(IpAddr::V4(peer_address(i))));
+    }
+    spd
+}
+
+fn outbound(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spd/outbound-lookup");
+    group.throughput(Throughput::Elements(1));
+    for peers in [10u32, 10_000] {
+        let spd = gateway(peers);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let flows: Vec<Flow> = (0..4096)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                Flow {
+                    source: IpAddr::V4(Ipv4Addr::new(10, 1, 2, 3)),
+                    destination: IpAddr::V4(peer_address((state % u64::from(peers)) as u32)),
+                    protocol: 17,
+                    ports: FlowPorts::Ports {
+                        source: 4000,
+                        destination: 53,
+                    },
+                }
+            })
+            .collect();
+        let mut next = 0usize;
+        group.bench_function(BenchmarkId::new("peers", peers), |b| {
+            b.iter(|| {
+                let flow = &flows[next];
+                next = (next + 1) % flows.len();
+                black_box(matches!(
+                    spd.lookup_outbound(black_box(flow)),
+                    Decision::Protect { .. }
+                ))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, outbound);
 criterion_main!(benches);

@@ -402,6 +402,7 @@ impl Endpoint {
             self.refuse_init(path, spi_i, NotifyType::NoProposalChosen, &[]);
             self.events.push_back(Event::Refused {
                 handle: None,
+                connection: None,
                 remote: path.remote,
                 peer_id: None,
                 reason: NotifyType::NoProposalChosen,

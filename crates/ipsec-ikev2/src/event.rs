@@ -283,6 +283,8 @@ pub enum Event {
     Refused {
         /// The IKE SA, if the request reached one.
         handle: Option<IkeSaHandle>,
+        /// The name of the peer configuration chosen for the request, if one was.
+        connection: Option<String>,
         /// The peer's address and port.
         remote: SocketAddr,
         /// The identity the peer claimed, if it sent one.

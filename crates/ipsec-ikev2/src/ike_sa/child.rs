@@ -916,6 +916,7 @@ impl IkeSa {
                 None => {
                     ctx.events.push_back(Event::Refused {
                         handle: Some(self.handle),
+                        connection: self.peer.as_ref().map(|p| p.name.clone()),
                         remote: self.path.remote,
                         peer_id: self.peer_id.clone(),
                         reason: refusal,

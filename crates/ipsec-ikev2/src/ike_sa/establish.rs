@@ -481,10 +481,10 @@ impl IkeSa {
         };
         self.state = State::InitReplied(replied);
         let Some(id_i) = payloads.id_i.clone() else {
-            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax, None);
+            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax, None, None);
         };
         let Some(auth) = &payloads.auth else {
-            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax, Some(id_i));
+            return self.refuse_auth(ctx, message_id, NotifyType::InvalidSyntax, Some(id_i), None);
         };
         let secured = self.secured().ok_or(Error::Internal("no keys"))?;
         let addresses = (self.path.local.ip(), self.first_remote.ip());
@@ -501,8 +501,10 @@ impl IkeSa {
                 message_id,
                 NotifyType::AuthenticationFailed,
                 Some(id_i),
+                None,
             );
         };
+        let name = Some(peer.name.clone());
         let Some(psk) = ctx
             .config
             .credentials
@@ -513,6 +515,7 @@ impl IkeSa {
                 message_id,
                 NotifyType::AuthenticationFailed,
                 Some(id_i),
+                name,
             );
         };
         let expected = psk_auth(
@@ -531,6 +534,7 @@ impl IkeSa {
                 message_id,
                 NotifyType::AuthenticationFailed,
                 Some(id_i),
+                name,
             );
         }
         // swanctl's `unique = keep`: the first IKE SA of an identity stays, a second from
@@ -544,6 +548,7 @@ impl IkeSa {
                 message_id,
                 NotifyType::AuthenticationFailed,
                 Some(id_i),
+                name,
             );
         }
         let our_auth = psk_auth(
@@ -585,6 +590,7 @@ impl IkeSa {
             Err((name, reason)) => {
                 ctx.events.push_back(Event::Refused {
                     handle: Some(self.handle),
+                    connection: Some(peer.name.clone()),
                     remote: self.path.remote,
                     peer_id: Some(id_i),
                     reason,
@@ -618,6 +624,7 @@ impl IkeSa {
         message_id: u32,
         notify: NotifyType,
         peer_id: Option<Identification>,
+        connection: Option<String>,
     ) -> Result<(), DropReason> {
         self.send_response(
             ctx,
@@ -627,6 +634,7 @@ impl IkeSa {
         )?;
         ctx.events.push_back(Event::Refused {
             handle: Some(self.handle),
+            connection,
             remote: self.path.remote,
             peer_id,
             reason: notify,

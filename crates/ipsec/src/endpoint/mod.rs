@@ -381,13 +381,16 @@ impl Endpoint {
             ipsec_ikev2::Event::PathChanged { handle, path } => self.follow(handle, path),
             ipsec_ikev2::Event::Refused {
                 handle,
+                connection,
                 remote,
                 peer_id,
                 reason,
             } => {
-                let connection = handle
-                    .and_then(|h| self.ike_sas.get(&h))
-                    .map(|s| s.connection.clone());
+                let connection = connection.or_else(|| {
+                    handle
+                        .and_then(|h| self.ike_sas.get(&h))
+                        .map(|s| s.connection.clone())
+                });
                 self.events.push_back(Event::PeerRefused {
                     connection,
                     remote,
@@ -444,11 +447,8 @@ impl Endpoint {
     /// and the dead peer, close and keyingtries rules apply.
     fn closed(&mut self, now: Instant, handle: IkeSaHandle, reason: CloseReason) {
         let Some(state) = self.ike_sas.remove(&handle) else {
-            self.events.push_back(Event::IkeSaClosed {
-                connection: String::new(),
-                handle,
-                reason,
-            });
+            // A responder's IKE SA that never came up (its refusal was reported as
+            // PeerRefused): the caller never heard of it.
             return;
         };
         for inbound in state.children.clone() {
