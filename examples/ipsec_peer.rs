@@ -1,9 +1,15 @@
 //! A real IPsec peer on std UDP sockets, driven by `poll_timeout`: initiator or responder,
-//! one connection from command-line flags, events printed as JSON lines. It sends ICMP echo
-//! requests through the tunnel (built by hand as inner IPv4 packets) and answers the echo
-//! requests it receives; on SIGINT/SIGTERM it deletes its SAs and exits.
+//! one connection from command-line flags or any number from a configuration file, events
+//! printed as JSON lines. It sends ICMP echo requests through the tunnel (built by hand as
+//! inner IPv4 packets) and answers the echo requests it receives; on SIGINT/SIGTERM it
+//! deletes its SAs and exits.
 //!
 //! ```text
+//! ipsec-peer --config FILE [--local ADDR:PORT] [--initiate NAME]
+//!   [--ping 10.99.2.1 [--ping-source 10.99.1.1] [--ping-count 3]]
+//!   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS]
+//!   [--ping-interval MS] [--ping-delay MS]
+//!
 //! ipsec-peer --role initiator|responder
 //!   --local 10.99.0.1:500 [--nat-t-port 4500] --remote 10.99.0.2:500 [--remote-nat-t-port 4500]
 //!   --psk SECRET --local-id ID [--remote-id ID]
@@ -14,6 +20,17 @@
 //!   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
 //!   [--ping-interval MS] [--ping-delay MS] [--child-rekey SECS] [--ike-rekey SECS]
 //! ```
+//!
+//! `--config FILE` loads a whole configuration from a TOML file in swanctl.conf's names and
+//! nesting (`[connections.NAME]`, `[connections.NAME.children.NAME]`,
+//! `[secrets.ike-NAME]`, `[charon]` with `port` and `port_nat_t`; see
+//! `examples/gateway.toml`, a remote-access gateway). The sockets bind the file's IKE and
+//! NAT-T ports on 0.0.0.0, and each datagram's local address is the one the kernel routes
+//! back to its sender from; `--local ADDR:PORT` binds one address instead (its port must be
+//! the file's). `--initiate NAME` connects the connection NAME at start (children with
+//! `start_action = "start"` start by themselves). The flags that describe a connection
+//! (`--role`, `--remote`, `--psk`, `--local-id`, `--local-ts`, ...) belong to the flag form
+//! only.
 //!
 //! `--child-rekey` and `--ike-rekey` set soft lifetimes (RFC 7296 §2.8): the Child SA is
 //! rekeyed after that long (less a random tenth), and deleted at half as long again if the
@@ -30,6 +47,7 @@
 #[path = "common/packet.rs"]
 mod packet;
 
+use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::process::ExitCode;
@@ -45,6 +63,9 @@ use ipsec::{
 
 /// Command-line options.
 struct Options {
+    config: Option<String>,
+    initiate: Option<String>,
+    seen_local: bool,
     initiator: bool,
     local: SocketAddr,
     nat_t_port: u16,
@@ -74,6 +95,11 @@ struct Options {
 }
 
 const USAGE: &str = "\
+ipsec-peer --config FILE [--local ADDR:PORT] [--initiate NAME]
+  [--ping ADDR [--ping-source ADDR] [--ping-count 3]]
+  [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS]
+  [--ping-interval MS] [--ping-delay MS]
+
 ipsec-peer --role initiator|responder
   --local ADDR:PORT [--nat-t-port 4500] --remote ADDR:PORT [--remote-nat-t-port 4500]
   --psk SECRET --local-id ID [--remote-id ID]
@@ -84,6 +110,28 @@ ipsec-peer --role initiator|responder
   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
   [--ping-interval MS] [--ping-delay MS] [--child-rekey SECS] [--ike-rekey SECS]";
 
+/// The flags that describe the one connection of the flag form; a configuration file
+/// describes its connections itself.
+const CONNECTION_FLAGS: &[&str] = &[
+    "--role",
+    "--nat-t-port",
+    "--remote",
+    "--remote-nat-t-port",
+    "--psk",
+    "--local-id",
+    "--remote-id",
+    "--ike-proposal",
+    "--esp-proposal",
+    "--ah-proposal",
+    "--local-ts",
+    "--remote-ts",
+    "--mode",
+    "--force-encap",
+    "--liveness",
+    "--child-rekey",
+    "--ike-rekey",
+];
+
 fn usage(problem: &str) -> String {
     format!("ipsec-peer: {problem}\n{USAGE}")
 }
@@ -91,6 +139,9 @@ fn usage(problem: &str) -> String {
 fn parse_options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     let mut options = Options {
+        config: None,
+        initiate: None,
+        seen_local: false,
         initiator: true,
         local: "0.0.0.0:500".parse().map_err(|_| usage("internal"))?,
         nat_t_port: 4500,
@@ -118,11 +169,14 @@ fn parse_options() -> Result<Options, String> {
         child_rekey: None,
         ike_rekey: None,
     };
-    let mut seen_local = false;
     let mut seen_remote = false;
+    let mut connection_flags: Vec<String> = Vec::new();
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.to_string());
+        }
+        if CONNECTION_FLAGS.contains(&flag.as_str()) {
+            connection_flags.push(flag.clone());
         }
         let mut value = || {
             args.next()
@@ -135,6 +189,8 @@ fn parse_options() -> Result<Options, String> {
                 .map_err(|_| parse_err(what))
         };
         match flag.as_str() {
+            "--config" => options.config = Some(value()?),
+            "--initiate" => options.initiate = Some(value()?),
             "--role" => {
                 options.initiator = match value()?.as_str() {
                     "initiator" => true,
@@ -144,7 +200,7 @@ fn parse_options() -> Result<Options, String> {
             }
             "--local" => {
                 options.local = value()?.parse().map_err(|_| parse_err("--local"))?;
-                seen_local = true;
+                options.seen_local = true;
             }
             "--nat-t-port" => {
                 options.nat_t_port = value()?.parse().map_err(|_| parse_err("--nat-t-port"))?
@@ -199,7 +255,22 @@ fn parse_options() -> Result<Options, String> {
             other => return Err(usage(&format!("unknown flag {other}"))),
         }
     }
-    if !seen_local || !seen_remote || options.psk.is_empty() || options.local_id.is_empty() {
+    if options.config.is_some() {
+        if !connection_flags.is_empty() {
+            return Err(usage(&format!(
+                "{}: with --config, the file describes the connections",
+                connection_flags.join(", ")
+            )));
+        }
+        return Ok(options);
+    }
+    if options.initiate.is_some() {
+        return Err(usage(
+            "--initiate needs --config (with flags, --role initiator connects)",
+        ));
+    }
+    if !options.seen_local || !seen_remote || options.psk.is_empty() || options.local_id.is_empty()
+    {
         return Err(usage(
             "--local, --remote, --psk and --local-id are required",
         ));
@@ -319,6 +390,11 @@ impl Sockets {
         Ok(Self { ike, nat_t })
     }
 
+    /// The IKE socket's bound address.
+    fn ike_addr(&self) -> std::io::Result<SocketAddr> {
+        self.ike.local_addr()
+    }
+
     fn for_port(&self, port: u16) -> &UdpSocket {
         if port == self.ike.local_addr().map(|a| a.port()).unwrap_or(0) {
             &self.ike
@@ -339,6 +415,11 @@ fn main() -> ExitCode {
     match run(options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
+            // Configuration errors quote the value given: escape for the JSON line.
+            let message = message
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
             println!("{{\"event\":\"error\",\"message\":\"{message}\"}}");
             ExitCode::FAILURE
         }
@@ -351,60 +432,28 @@ fn run(options: Options) -> Result<(), String> {
         signal_hook::flag::register(signal, stop.clone()).map_err(|e| e.to_string())?;
     }
     let start = Instant::now();
-    let mut child = ipsec::Child::builder("net")
-        .local_ts(&options.local_ts.join(","))
-        .remote_ts(&options.remote_ts.join(","))
-        .esp_proposals(&options.esp_proposal)
-        .mode(options.mode);
-    if let Some(ah) = &options.ah_proposal {
-        child = child.ah_proposals(ah);
-    }
-    // Lifetimes: strongSwan's defaults unless asked for short ones; the SA goes at half as
-    // long again if its rekey never succeeds.
-    if let Some(soft) = options.child_rekey {
-        child = child
-            .rekey_time(soft)
-            .life_time(soft + soft / 2)
-            .rand_time(soft / 10);
-    }
-    if options.initiator {
-        child = child.start_action(ipsec::StartAction::Trap);
-    }
-    let mut connection = Connection::builder("peer")
-        .local_addrs(&options.local.ip().to_string())
-        .local_port(options.local.port())
-        .remote_addrs(&options.remote.ip().to_string())
-        .remote_port(options.remote.port())
-        .remote_nat_t_port(options.remote_nat_t_port)
-        .local_id(&options.local_id)
-        .remote_id(options.remote_id.as_deref().unwrap_or("%any"))
-        .psk(options.psk.as_bytes())
-        .proposals(&options.ike_proposal)
-        .encap(options.force_encap)
-        .child(child.build());
-    if let Some(liveness) = options.liveness {
-        connection = connection.dpd_delay(liveness);
-    }
-    if let Some(rekey) = options.ike_rekey {
-        connection = connection
-            .rekey_time(rekey)
-            .over_time(rekey / 2)
-            .rand_time(rekey / 10);
-    }
-    let config = Config::builder()
-        .ports(options.local.port(), options.nat_t_port)
-        .connection(connection.build())
-        .map_err(|e| e.to_string())?
-        .key_log(Arc::new(JsonKeyLog {
-            dir: options.keylog_dir.clone().map(KeyLogDir::new),
-        }))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let (mut config, bind) = match &options.config {
+        Some(file) => config_from_file(file, &options)?,
+        None => (
+            config_from_flags(&options)?,
+            (options.local, options.nat_t_port),
+        ),
+    };
+    config.key_log = Some(Arc::new(JsonKeyLog {
+        dir: options.keylog_dir.clone().map(KeyLogDir::new),
+    }));
     let mut endpoint =
         Endpoint::new(start, config, Box::new(ipsec::OsRandom)).map_err(|e| e.to_string())?;
-    let sockets = Sockets::bind(options.local, options.nat_t_port).map_err(|e| e.to_string())?;
-    if options.initiator {
-        endpoint.connect(start, "peer").map_err(|e| e.to_string())?;
+    let sockets = Sockets::bind(bind.0, bind.1).map_err(|e| e.to_string())?;
+    let mut local_addrs = LocalAddrs::new(sockets.ike_addr().map_err(|e| e.to_string())?.ip());
+    match (&options.initiate, options.config.is_some()) {
+        (Some(name), _) => {
+            endpoint.connect(start, name).map_err(|e| e.to_string())?;
+        }
+        (None, false) if options.initiator => {
+            endpoint.connect(start, "peer").map_err(|e| e.to_string())?;
+        }
+        _ => {}
     }
     let mut established_at: Option<Instant> = None;
     let mut next_ping: Option<Instant> = None;
@@ -422,11 +471,7 @@ fn run(options: Options) -> Result<(), String> {
                     Ok((len, from)) => {
                         received = true;
                         let local = socket.local_addr().map_err(|e| e.to_string())?;
-                        let local = if local.ip().is_unspecified() {
-                            SocketAddr::new(options.local.ip(), local.port())
-                        } else {
-                            local
-                        };
+                        let local = SocketAddr::new(local_addrs.toward(from.ip()), local.port());
                         let path = Path {
                             local,
                             remote: from,
@@ -481,7 +526,7 @@ fn run(options: Options) -> Result<(), String> {
                 } => {
                     // Transport mode hands over the upper-layer payload; put back the IP
                     // header the peer's packet had (host to host: its address and ours).
-                    let packet = match (transport, peer, options.local.ip()) {
+                    let packet = match (transport, peer, local_addrs.toward(peer)) {
                         (true, IpAddr::V4(from), IpAddr::V4(to)) => {
                             packet::ipv4(from, to, next_header, &packet)
                         }
@@ -530,6 +575,112 @@ fn run(options: Options) -> Result<(), String> {
                 .min(Duration::from_millis(10));
             std::thread::sleep(wait);
         }
+    }
+}
+
+/// The configuration of the flag form: one connection, `peer`.
+fn config_from_flags(options: &Options) -> Result<Config, String> {
+    let mut child = ipsec::Child::builder("net")
+        .local_ts(&options.local_ts.join(","))
+        .remote_ts(&options.remote_ts.join(","))
+        .esp_proposals(&options.esp_proposal)
+        .mode(options.mode);
+    if let Some(ah) = &options.ah_proposal {
+        child = child.ah_proposals(ah);
+    }
+    // Lifetimes: strongSwan's defaults unless asked for short ones; the SA goes at half as
+    // long again if its rekey never succeeds.
+    if let Some(soft) = options.child_rekey {
+        child = child
+            .rekey_time(soft)
+            .life_time(soft + soft / 2)
+            .rand_time(soft / 10);
+    }
+    if options.initiator {
+        child = child.start_action(ipsec::StartAction::Trap);
+    }
+    let mut connection = Connection::builder("peer")
+        .local_addrs(&options.local.ip().to_string())
+        .local_port(options.local.port())
+        .remote_addrs(&options.remote.ip().to_string())
+        .remote_port(options.remote.port())
+        .remote_nat_t_port(options.remote_nat_t_port)
+        .local_id(&options.local_id)
+        .remote_id(options.remote_id.as_deref().unwrap_or("%any"))
+        .psk(options.psk.as_bytes())
+        .proposals(&options.ike_proposal)
+        .encap(options.force_encap)
+        .child(child.build());
+    if let Some(liveness) = options.liveness {
+        connection = connection.dpd_delay(liveness);
+    }
+    if let Some(rekey) = options.ike_rekey {
+        connection = connection
+            .rekey_time(rekey)
+            .over_time(rekey / 2)
+            .rand_time(rekey / 10);
+    }
+    Config::builder()
+        .ports(options.local.port(), options.nat_t_port)
+        .connection(connection.build())
+        .map_err(|e| e.to_string())?
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The configuration in `file` and where to bind: the file's IKE and NAT-T ports on
+/// 0.0.0.0, or on the address of `--local` (whose port must be the file's IKE port).
+fn config_from_file(file: &str, options: &Options) -> Result<(Config, (SocketAddr, u16)), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let config = Config::from_toml(&text).map_err(|e| format!("{file}: {e}"))?;
+    let ike = if options.seen_local {
+        if options.local.port() != config.ike_port {
+            return Err(format!(
+                "--local {}: the port is not the IKE port {} of {file} (charon.port)",
+                options.local, config.ike_port
+            ));
+        }
+        options.local
+    } else {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), config.ike_port)
+    };
+    let nat_t_port = config.nat_t_port;
+    Ok((config, (ike, nat_t_port)))
+}
+
+/// Our address in datagrams' paths: the bound one, or, with the sockets bound to the
+/// unspecified address, the address the kernel routes from toward each peer (learned once
+/// per peer through a connected UDP socket; nothing is sent).
+struct LocalAddrs {
+    bound: IpAddr,
+    learned: HashMap<IpAddr, IpAddr>,
+}
+
+impl LocalAddrs {
+    fn new(bound: IpAddr) -> Self {
+        Self {
+            bound,
+            learned: HashMap::new(),
+        }
+    }
+
+    fn toward(&mut self, remote: IpAddr) -> IpAddr {
+        if !self.bound.is_unspecified() {
+            return self.bound;
+        }
+        let bound = self.bound;
+        *self.learned.entry(remote).or_insert_with(|| {
+            let any = match remote {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+            };
+            UdpSocket::bind(SocketAddr::new(any, 0))
+                .and_then(|probe| {
+                    probe.connect(SocketAddr::new(remote, 9))?;
+                    probe.local_addr()
+                })
+                .map_or(bound, |local| local.ip())
+        })
     }
 }
 

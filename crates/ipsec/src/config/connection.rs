@@ -477,7 +477,14 @@ impl ConnectionBuilder {
         }
         let mut children: Vec<Child> = Vec::new();
         for child in self.children {
-            let child = child.map_err(|e| inside(e.within("children")))?;
+            let child = child.map_err(|e| match e {
+                // A child's unknown setting (`children.net: unknown setting ...`) names no
+                // connection; put it in this one.
+                ConfigError::File(message) => {
+                    ConfigError::File(format!("connections.{name}.{message}"))
+                }
+                e => inside(e.within("children")),
+            })?;
             if children.iter().any(|c| c.name == child.name) {
                 return Err(inside(ConfigError::Duplicate {
                     setting: "children".into(),
@@ -625,5 +632,14 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(error.to_string(), "rw.children: `net` is defined twice");
+        let error = Connection::builder("rw")
+            .local_id("gw")
+            .child(Child::builder("net").set("lifetime", "1h").build())
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "configuration file: connections.rw.children.net: unknown setting `lifetime`"
+        );
     }
 }

@@ -56,7 +56,14 @@ impl ConfigError {
     /// are placed into the list that holds it (`net.local_ts` into
     /// `connections.rw.children.net.local_ts`).
     pub(crate) fn within(self, prefix: &str) -> Self {
-        let join = |setting: String| format!("{prefix}.{setting}");
+        // An error about an entry's name names the list already (`connections = "a.b"`).
+        let join = |setting: String| {
+            if setting == prefix {
+                setting
+            } else {
+                format!("{prefix}.{setting}")
+            }
+        };
         match self {
             Self::InvalidValue {
                 setting,

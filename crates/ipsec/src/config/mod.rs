@@ -6,6 +6,8 @@
 mod child;
 mod connection;
 mod error;
+#[cfg(feature = "serde")]
+mod file;
 mod value;
 
 use std::sync::Arc;
