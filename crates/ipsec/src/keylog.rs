@@ -199,3 +199,119 @@ impl KeyLog for KeyLogDir {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ipsec_ikev2::Encryption;
+    use ipsec_isakmp::{DhGroup, PrfId};
+
+    fn ike(encryption: Encryption, integrity: Option<IntegId>) -> IkeKeyLog {
+        let key = |n: usize| SecretBytes::copy_from(&vec![0xab; n]);
+        IkeKeyLog {
+            spi_i: 0x0102_0304_0506_0708,
+            spi_r: 0x1112_1314_1516_1718,
+            algorithms: IkeAlgorithms {
+                encryption,
+                integrity,
+                prf: PrfId::HmacSha2_256,
+                dh: DhGroup::Curve25519,
+            },
+            sk_ei: key(36),
+            sk_er: key(36),
+            sk_ai: key(0),
+            sk_ar: key(0),
+            skeyseed: key(32),
+            sk_d: key(32),
+            sk_pi: key(32),
+            sk_pr: key(32),
+        }
+    }
+
+    fn esp(
+        protocol: IpsecProtocol,
+        encryption: Option<Encryption>,
+        integrity: Option<IntegId>,
+    ) -> EspSaKeys {
+        EspSaKeys {
+            source: "192.0.2.1".parse().unwrap(),
+            destination: "198.51.100.1".parse().unwrap(),
+            spi: 0xc0ffee01,
+            algorithms: ChildAlgorithms {
+                protocol,
+                encryption,
+                integrity,
+                dh: None,
+                esn: false,
+            },
+            encryption_key: SecretBytes::copy_from(&[0x11; 20]),
+            integrity_key: SecretBytes::copy_from(&[]),
+        }
+    }
+
+    /// The names are the ones Wireshark's tables hold (its `packet-isakmp.c` and
+    /// `packet-ipsec.c`, 4.0 to 4.6); a name it does not know makes it stop reading the
+    /// table, so algorithms it cannot decrypt get no row at all.
+    #[test]
+    fn rows_use_wiresharks_names() {
+        let row = ikev2_decryption_table_row(&ike(Encryption::aes_gcm_16(256), None)).unwrap();
+        assert!(row.starts_with("0102030405060708,1112131415161718,"));
+        assert!(row.contains(",\"AES-GCM-256 with 16 octet ICV [RFC5282]\",,,\"NONE [RFC4306]\""));
+        let twelve = Encryption {
+            id: EncrId::AesGcm12,
+            key_bits: Some(128),
+        };
+        assert!(
+            ikev2_decryption_table_row(&ike(twelve, None))
+                .unwrap()
+                .contains("\"AES-GCM-128 with 12 octet ICV [RFC5282]\"")
+        );
+        let cbc = ikev2_decryption_table_row(&ike(
+            Encryption::aes_cbc(128),
+            Some(IntegId::HmacSha2_256_128),
+        ))
+        .unwrap();
+        assert!(cbc.contains("\"AES-CBC-128 [RFC3602]\""));
+        assert!(cbc.ends_with("\"HMAC_SHA2_256_128 [RFC4868]\""));
+        assert_eq!(
+            ikev2_decryption_table_row(&ike(Encryption::chacha20_poly1305(), None)),
+            None,
+            "Wireshark has no ChaCha20-Poly1305 for IKEv2"
+        );
+
+        let gcm8 = esp(
+            IpsecProtocol::Esp,
+            Some(Encryption {
+                id: EncrId::AesGcm8,
+                key_bits: Some(128),
+            }),
+            None,
+        );
+        assert_eq!(
+            esp_sa_row(&gcm8).unwrap(),
+            "\"IPv4\",\"192.0.2.1\",\"198.51.100.1\",\"0xc0ffee01\",\"AES-GCM with 8 octet ICV [RFC4106]\",\"0x1111111111111111111111111111111111111111\",\"NULL\",\"\""
+        );
+        let chacha = esp(
+            IpsecProtocol::Esp,
+            Some(Encryption::chacha20_poly1305()),
+            None,
+        );
+        assert!(
+            esp_sa_row(&chacha)
+                .unwrap()
+                .contains("\"ChaCha20 with Poly1305 [RFC7634]\"")
+        );
+        let gmac = esp(
+            IpsecProtocol::Esp,
+            Some(Encryption {
+                id: EncrId::NullAuthAesGmac,
+                key_bits: Some(128),
+            }),
+            None,
+        );
+        assert_eq!(esp_sa_row(&gmac), None);
+        let ah = esp(IpsecProtocol::Ah, None, Some(IntegId::HmacSha2_256_128));
+        assert_eq!(esp_sa_row(&ah), None, "Wireshark reads AH without keys");
+    }
+}

@@ -50,12 +50,21 @@ pub use proposal_string::{
 /// The `bytes` crate, whose [`Bytes`](bytes::Bytes) the output queues hand out.
 pub use bytes;
 
+// The crates underneath, documented here in full (inlined), so that every type the
+// facade's signatures use has its page in the facade's documentation.
+#[doc(inline)]
 pub use ipsec_ah as ah;
+#[doc(inline)]
 pub use ipsec_crypto as crypto;
+#[doc(inline)]
 pub use ipsec_esp as esp;
+#[doc(inline)]
 pub use ipsec_ikev2 as ikev2;
+#[doc(inline)]
 pub use ipsec_isakmp as isakmp;
+#[doc(inline)]
 pub use ipsec_replay as replay;
+#[doc(inline)]
 pub use ipsec_sad as sad;
 
 /// Why a command was refused.
