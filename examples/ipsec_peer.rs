@@ -325,7 +325,9 @@ impl KeyLog for JsonKeyLog {
     }
 }
 
-fn print_event(event: &Event) {
+/// Prints one event as a JSON line; `spis` are the IKE SA's SPIs for `ike_sa_established`
+/// (looked up by the caller, the event has only the handle).
+fn print_event(event: &Event, spis: Option<(u64, u64)>) {
     match event {
         Event::IkeSaEstablished {
             handle,
@@ -334,12 +336,16 @@ fn print_event(event: &Event) {
             path,
             ..
         } => println!(
-            "{{\"event\":\"ike_sa_established\",\"ike_sa\":{},\"peer_id\":\"{peer_id}\",\"remote\":\"{}\",\"nat\":{}}}",
+            "{{\"event\":\"ike_sa_established\",\"ike_sa\":{},\"peer_id\":\"{peer_id}\",\"remote\":\"{}\",\"nat\":{}{}}}",
             handle.id(),
             path.remote,
-            nat.encapsulate()
+            nat.encapsulate(),
+            spis.map_or(String::new(), |(i, r)| format!(
+                ",\"spi_i\":\"{i:016x}\",\"spi_r\":\"{r:016x}\""
+            ))
         ),
         Event::ChildSaInstalled {
+            ike_sa,
             inbound_spi,
             outbound_spi,
             udp_encapsulation,
@@ -347,7 +353,8 @@ fn print_event(event: &Event) {
             rekeyed,
             ..
         } => println!(
-            "{{\"event\":\"child_sa_ready\",\"inbound_spi\":\"{inbound_spi:08x}\",\"outbound_spi\":\"{outbound_spi:08x}\",\"udp_encap\":{udp_encapsulation},\"mode\":\"{mode:?}\",\"rekeyed\":{}}}",
+            "{{\"event\":\"child_sa_ready\",\"ike_sa\":{},\"inbound_spi\":\"{inbound_spi:08x}\",\"outbound_spi\":\"{outbound_spi:08x}\",\"udp_encap\":{udp_encapsulation},\"mode\":\"{mode:?}\",\"rekeyed\":{}}}",
+            ike_sa.id(),
             rekeyed.map_or("null".to_string(), |spi| format!("\"{spi:08x}\""))
         ),
         Event::ChildSaFailed {
@@ -368,9 +375,10 @@ fn print_event(event: &Event) {
         Event::ChildSaRemoved { inbound_spi, .. } => {
             println!("{{\"event\":\"child_sa_deleted\",\"inbound_spi\":\"{inbound_spi:08x}\"}}")
         }
-        Event::IkeSaClosed { reason, .. } => {
-            println!("{{\"event\":\"ike_sa_closed\",\"reason\":\"{reason:?}\"}}")
-        }
+        Event::IkeSaClosed { handle, reason, .. } => println!(
+            "{{\"event\":\"ike_sa_closed\",\"ike_sa\":{},\"reason\":\"{reason:?}\"}}",
+            handle.id()
+        ),
         other => println!("{{\"event\":\"other\",\"detail\":\"{other:?}\"}}"),
     }
 }
@@ -522,6 +530,7 @@ fn run(options: Options) -> Result<(), String> {
                     peer,
                     transport,
                     next_header,
+                    inbound_spi,
                     ..
                 } => {
                     // Transport mode hands over the upper-layer payload; put back the IP
@@ -532,12 +541,18 @@ fn run(options: Options) -> Result<(), String> {
                         }
                         _ => packet.to_vec(),
                     };
-                    deliver(&mut endpoint, now, &packet, peer);
+                    deliver(&mut endpoint, now, &packet, peer, inbound_spi);
                 }
             }
         }
         while let Some(event) = endpoint.poll_event() {
-            print_event(&event);
+            let spis = match &event {
+                Event::IkeSaEstablished { handle, .. } => {
+                    endpoint.ike_sa(now, *handle).map(|sa| sa.spis)
+                }
+                _ => None,
+            };
+            print_event(&event, spis);
             match event {
                 Event::ChildSaInstalled { .. } if established_at.is_none() => {
                     established_at = Some(now);
@@ -684,18 +699,19 @@ impl LocalAddrs {
     }
 }
 
-/// A delivered inner packet: answer echo requests, report echo replies.
-fn deliver(endpoint: &mut Endpoint, now: Instant, packet: &[u8], peer: IpAddr) {
+/// A delivered inner packet, which came in on our SA `inbound_spi`: answer echo requests,
+/// report echo replies.
+fn deliver(endpoint: &mut Endpoint, now: Instant, packet: &[u8], peer: IpAddr, inbound_spi: u32) {
     let Some(echo) = packet::parse_echo(packet) else {
         println!(
-            "{{\"event\":\"delivered\",\"bytes\":{},\"from_peer\":\"{peer}\"}}",
+            "{{\"event\":\"delivered\",\"bytes\":{},\"from_peer\":\"{peer}\",\"inbound_spi\":\"{inbound_spi:08x}\"}}",
             packet.len()
         );
         return;
     };
     if echo.reply {
         println!(
-            "{{\"event\":\"ping_reply\",\"seq\":{},\"from\":\"{}\"}}",
+            "{{\"event\":\"ping_reply\",\"seq\":{},\"from\":\"{}\",\"inbound_spi\":\"{inbound_spi:08x}\"}}",
             echo.seq, echo.source
         );
         return;
@@ -710,7 +726,7 @@ fn deliver(endpoint: &mut Endpoint, now: Instant, packet: &[u8], peer: IpAddr) {
     );
     let outcome = endpoint.send(now, &reply);
     println!(
-        "{{\"event\":\"echo_request_answered\",\"from\":\"{}\",\"seq\":{},\"outcome\":\"{outcome:?}\"}}",
-        echo.source, echo.seq
+        "{{\"event\":\"echo_request_answered\",\"from\":\"{}\",\"to\":\"{}\",\"seq\":{},\"inbound_spi\":\"{inbound_spi:08x}\",\"outcome\":\"{outcome:?}\"}}",
+        echo.source, echo.destination, echo.seq
     );
 }

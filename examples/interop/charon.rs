@@ -62,6 +62,20 @@ pub(crate) struct CharonConfig<'a> {
     pub(crate) esp: &'a str,
     /// Short rekey times (charon rekeys); None: strongSwan's defaults (4 h IKE, 1 h Child).
     pub(crate) rekey: Option<RekeyTimes>,
+    /// Its own and the remote identity; None: [`ID_INITIATOR`] / [`ID_RESPONDER`] as
+    /// `initiator` says.
+    pub(crate) ids: Option<(&'a str, &'a str)>,
+    /// The pre-shared key, owned by the two identities.
+    pub(crate) psk: &'a str,
+    /// strongswan.conf's `charon.port` and `charon.port_nat_t` (500 and 4500 by default).
+    pub(crate) ports: (u16, u16),
+    /// The connection's `remote_port` (where it sends IKE_SA_INIT).
+    pub(crate) remote_port: u16,
+}
+
+impl CharonConfig<'_> {
+    /// The standard ports: charon on 500/4500, the remote side's IKE port 500.
+    pub(crate) const STANDARD_PORTS: ((u16, u16), u16) = ((500, 4500), 500);
 }
 
 /// Rekey times for a charon that is to rekey during the test, in seconds. `rand_time` is 0
@@ -129,8 +143,8 @@ impl Charon {
 charon {{
   load_modular = no
   load = {PLUGINS}
-  port = 500
-  port_nat_t = 4500
+  port = {port}
+  port_nat_t = {port_nat_t}
   retransmit_tries = 3
   retransmit_timeout = 2.0
   install_routes = yes
@@ -161,13 +175,15 @@ charon {{
 }}
 "#,
             vici = vici.display(),
-            log = log.display()
+            log = log.display(),
+            port = cfg.ports.0,
+            port_nat_t = cfg.ports.1,
         );
         fs::write(dir.join("strongswan.conf"), conf).map_err(|e| e.to_string())?;
-        let (local_id, remote_id) = if cfg.initiator {
-            (ID_INITIATOR, ID_RESPONDER)
-        } else {
-            (ID_RESPONDER, ID_INITIATOR)
+        let (local_id, remote_id) = match cfg.ids {
+            Some(ids) => ids,
+            None if cfg.initiator => (ID_INITIATOR, ID_RESPONDER),
+            None => (ID_RESPONDER, ID_INITIATOR),
         };
         let (ike_times, child_times) = RekeyTimes::swanctl_lines(cfg.rekey.as_ref());
         let swanctl = format!(
@@ -176,7 +192,7 @@ charon {{
     version = 2
     local_addrs = {la}
     remote_addrs = {ra}
-    remote_port = 500
+    remote_port = {remote_port}
     proposals = {ike}
     mobike = no
 {ike_times}    local {{
@@ -202,7 +218,7 @@ secrets {{
   ike-lab {{
     id-1 = {local_id}
     id-2 = {remote_id}
-    secret = "{PSK}"
+    secret = "{psk}"
   }}
 }}
 "#,
@@ -212,6 +228,8 @@ secrets {{
             esp = cfg.esp,
             lts = cfg.local_ts,
             rts = cfg.remote_ts,
+            remote_port = cfg.remote_port,
+            psk = cfg.psk,
         );
         fs::write(dir.join("swanctl.conf"), swanctl).map_err(|e| e.to_string())?;
 
@@ -257,8 +275,16 @@ secrets {{
             ],
             15,
         )?;
+        let ports = if (cfg.ports, cfg.remote_port) == CharonConfig::STANDARD_PORTS {
+            String::new()
+        } else {
+            format!(
+                " (ports {}/{}, remote port {})",
+                cfg.ports.0, cfg.ports.1, cfg.remote_port
+            )
+        };
         say!(
-            "charon ({label}) pid {pid} in {ns}: {} <-> {}, {} / {}{}",
+            "charon ({label}) pid {pid} in {ns}: {} <-> {}{ports}, {} / {}{}",
             cfg.local_addr,
             cfg.remote_addr,
             cfg.suite.ike,

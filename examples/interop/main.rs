@@ -14,15 +14,29 @@
 //! PFS when we initiated the IKE SA) rekeys the Child SA every 8 s and the IKE SA every 15 s.
 //! They check the rekeys on both sides and the SAs both list at the end, that at most one
 //! echo is lost, and the same keys / tshark / delete checks over every SA of the run.
-//! Prints a matrix and `N passed, N failed[, N skipped]`.
+//!
+//! Beside that matrix (scenario `matrix`), four more scenarios, each with its own checks:
+//! - `ports` (a row of the matrix): our peer and charon on IKE ports 20500/24500, charon
+//!   initiating (it floats only its own side to 24500), pings both ways, keys, tshark with
+//!   `-d udp.port==20500,udpencap -d udp.port==24500,udpencap`, delete;
+//! - `gateway` (module `gateway`): our peer as a remote-access gateway from a TOML file, three
+//!   charon clients in their own namespaces connecting, pinging and hanging up at once;
+//! - `keylog` (module `keylog`): the key log rows of every algorithm loaded by tshark, and
+//!   used by it to decrypt two of our endpoints talking in the harness process;
+//! - `ah` (module `ah`): AH tunnel and transport mode between two of our endpoints in the
+//!   harness process, captured as LINKTYPE_RAW and dissected by tshark.
+//!
+//! Prints the matrix, a table per other scenario, and `N passed, N failed[, N skipped]`.
 //!
 //! ```text
 //! cargo run -p ipsec-examples --example interop                    # against ipsec-peer
+//! cargo run -p ipsec-examples --example interop -- --scenario gateway
 //! cargo run -p ipsec-examples --example interop -- --standin-charon  # harness self-test
 //! ```
-//! Options: `--peer PATH`, `--standin-charon` (short cases only), `--no-install`,
+//! Options: `--peer PATH`, `--standin-charon` (short cases of the matrix only),
+//! `--no-install`, `--scenario matrix|ports|gateway|keylog|ah` (repeatable; default all),
 //! `--suite NAME` (repeatable), `--direction we|charon`, `--rekey none|charon|us` (repeatable;
-//! which kinds of case: short, R1, R2; default all), `--jobs N` (rekey cases at a time,
+//! which kinds of matrix case: short, R1, R2; default all), `--jobs N` (rekey cases at a time,
 //! default 6), `--workdir DIR` (default /tmp/ipsec-interop-PID, kept: charon logs, captures,
 //! key logs, tshark output per case), `--force-encap` (passed to ipsec-peer).
 //! `interop --analyse PCAP KEYLOG_DIR` only runs the tshark verdict on a capture.
@@ -31,11 +45,18 @@
 // those for the sans-IO crates) and reports on stdout/stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
+mod ah;
 mod charon;
+mod gateway;
+mod inproc;
+mod keylog;
 mod keys;
 mod netns;
+#[path = "../common/packet.rs"]
+mod packet;
 mod peer;
 mod rekey;
+mod report;
 mod suites;
 mod util;
 mod wireshark;
@@ -72,6 +93,8 @@ const PING_COUNT: u32 = 3;
 const BUDGET: Duration = Duration::from_secs(6 * 60);
 /// Rekey cases run this many at a time (--jobs).
 const JOBS: usize = 6;
+/// The `ports` scenario: IKE and NAT-T ports of both sides.
+const CUSTOM_PORTS: (u16, u16) = (20500, 24500);
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -90,6 +113,43 @@ struct Options {
     jobs: usize,
     /// --analyse PCAP KEYDIR: only judge an existing capture with a key log
     analyse: Option<(PathBuf, PathBuf)>,
+    /// --scenario: which kinds of case run (default all)
+    scenarios: Vec<Scenario>,
+}
+
+/// The kinds of case (`--scenario`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scenario {
+    /// the suite x direction matrix: short cases and rekey cases (`--suite`, `--direction`,
+    /// `--rekey` choose among them)
+    Matrix,
+    /// a remote-access gateway (our peer, from a TOML file) with three charon clients
+    Gateway,
+    /// custom IKE ports 20500/24500, charon initiating
+    Ports,
+    /// key log rows for every algorithm, loaded and used by tshark
+    Keylog,
+    /// AH tunnel and transport captures dissected by tshark
+    Ah,
+}
+
+impl Scenario {
+    const ALL: [Scenario; 5] = [
+        Scenario::Matrix,
+        Scenario::Ports,
+        Scenario::Gateway,
+        Scenario::Keylog,
+        Scenario::Ah,
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Matrix => "matrix",
+            Scenario::Gateway => "gateway",
+            Scenario::Ports => "ports",
+            Scenario::Keylog => "keylog",
+            Scenario::Ah => "ah",
+        }
+    }
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -104,6 +164,7 @@ fn parse_args() -> Result<Options, String> {
         rekeys: Vec::new(),
         jobs: JOBS,
         analyse: None,
+        scenarios: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -133,6 +194,18 @@ fn parse_args() -> Result<Options, String> {
                     .filter(|n| *n > 0)
                     .ok_or("--jobs needs a positive number")?
             }
+            "--scenario" => {
+                let v = val("--scenario")?;
+                match Scenario::ALL.into_iter().find(|x| x.name() == v) {
+                    Some(x) => o.scenarios.push(x),
+                    None => {
+                        return Err(format!(
+                            "unknown scenario {v} ({})",
+                            Scenario::ALL.map(Scenario::name).join("|")
+                        ));
+                    }
+                }
+            }
             "--analyse" => {
                 let pcap = PathBuf::from(val("--analyse")?);
                 let keys = PathBuf::from(val("--analyse")?);
@@ -140,7 +213,8 @@ fn parse_args() -> Result<Options, String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: interop [--peer PATH | --standin-charon] [--no-install] [--suite NAME]... \
+                    "usage: interop [--peer PATH | --standin-charon] [--no-install] \
+                     [--scenario matrix|ports|gateway|keylog|ah]... [--suite NAME]... \
                      [--direction we|charon]... [--rekey none|charon|us]... [--jobs N] \
                      [--workdir DIR] [--force-encap]\n       \
                      interop --analyse PCAP KEYLOG_DIR   (tshark verdict on a capture)\nsuites: {}",
@@ -161,6 +235,9 @@ fn parse_args() -> Result<Options, String> {
     }
     if o.rekeys.is_empty() {
         o.rekeys = vec![Rekey::None, Rekey::ByCharon, Rekey::ByUs];
+    }
+    if o.scenarios.is_empty() {
+        o.scenarios = Scenario::ALL.to_vec();
     }
     Ok(o)
 }
@@ -265,6 +342,8 @@ struct Row {
     cells: [Cell; 8],
     notes: Vec<String>,
     workdir: PathBuf,
+    /// custom IKE and NAT-T ports on both sides (the `ports` scenario; pings both ways)
+    ports: Option<(u16, u16)>,
 }
 
 impl Row {
@@ -290,11 +369,42 @@ impl Row {
             cells,
             notes: Vec::new(),
             workdir,
+            ports: None,
         }
     }
     /// The case's folder name under the work directory.
     fn dirname(&self) -> String {
-        format!("{}-{}{}", self.suite.name, self.dir.tag(), self.rekey.tag())
+        let ports = match self.ports {
+            Some((ike, nat_t)) => format!("-ports-{ike}-{nat_t}"),
+            None => String::new(),
+        };
+        format!(
+            "{}-{}{}{ports}",
+            self.suite.name,
+            self.dir.tag(),
+            self.rekey.tag()
+        )
+    }
+    /// The suite column: the suite, and custom ports if any.
+    fn label(&self) -> String {
+        match self.ports {
+            Some((ike, nat_t)) => format!("{} @{ike}/{nat_t}", self.suite.name),
+            None => self.suite.name.to_string(),
+        }
+    }
+    /// Our and charon's IKE and NAT-T ports.
+    fn port_pair(&self) -> (u16, u16) {
+        self.ports.unwrap_or(CharonConfig::STANDARD_PORTS.0)
+    }
+    /// tshark's `-d` for custom ports: UDP-encapsulated ESP and IKE with a non-ESP marker.
+    fn decode_as(&self) -> Vec<String> {
+        match self.ports {
+            Some((ike, nat_t)) => [ike, nat_t]
+                .iter()
+                .flat_map(|p| ["-d".to_string(), format!("udp.port=={p},udpencap")])
+                .collect(),
+            None => Vec::new(),
+        }
     }
     /// The ESP proposal both sides use.
     fn esp(&self) -> &'static str {
@@ -331,7 +441,7 @@ fn print_matrix(rows: &[Row], standin: bool) -> (usize, usize, usize) {
     let mut out = String::new();
     let w0 = rows
         .iter()
-        .map(|r| r.suite.name.len())
+        .map(|r| r.label().len())
         .max()
         .unwrap_or(5)
         .max(5);
@@ -354,7 +464,7 @@ fn print_matrix(rows: &[Row], standin: bool) -> (usize, usize, usize) {
         let rekey = format!("{}{}", r.rekey.label(), if r.pfs { "+pfs" } else { "" });
         out.push_str(&format!(
             "{:<w0$}  {:<12}  {:<10}  {:<6}",
-            r.suite.name,
+            r.label(),
             r.dir.label(),
             rekey,
             by
@@ -391,7 +501,7 @@ fn print_matrix(rows: &[Row], standin: bool) -> (usize, usize, usize) {
         };
         out.push_str(&format!(
             "{} {}{rekey} (files in {}):\n",
-            r.suite.name,
+            r.label(),
             r.dir.label(),
             r.workdir.display()
         ));
@@ -602,8 +712,14 @@ fn case_body(
             suite,
             esp: row.esp(),
             rekey: (row.rekey == Rekey::ByCharon).then_some(rekey::CHARON_TIMES),
+            ids: None,
+            psk: charon::PSK,
+            ports: row.port_pair(),
+            // charon sends IKE_SA_INIT to our IKE port
+            remote_port: row.port_pair().0,
         },
     )?;
+    let both_ways = row.ports.is_some();
     let opts = PeerOptions {
         role: if we_init {
             Role::Initiator
@@ -612,14 +728,19 @@ fn case_body(
         },
         suite,
         esp: row.esp(),
-        // rekey cases: our peer pings all along, whichever side initiated
+        // rekey cases: our peer pings all along, whichever side initiated; custom ports:
+        // both sides ping
         ping_count: if rekeying {
             Some(rekey::PINGS)
         } else {
-            we_init.then_some(PING_COUNT)
+            (we_init || both_ways).then_some(PING_COUNT)
         },
         ping_interval_ms: rekeying.then_some(rekey::PING_INTERVAL_MS),
-        ping_delay_ms: rekeying.then_some(rekey::PING_DELAY_MS),
+        ping_delay_ms: if rekeying || both_ways {
+            Some(rekey::PING_DELAY_MS)
+        } else {
+            None
+        },
         rekey: (row.rekey == Rekey::ByUs).then_some((rekey::CHILD_REKEY, rekey::IKE_REKEY)),
         delete_after: (row.delete_by == DeleteBy::Us).then_some(delete_after),
         exit_after: if rekeying {
@@ -629,6 +750,8 @@ fn case_body(
         },
         force_encap,
         keylog_dir: casedir.join("keylog"),
+        ports: row.port_pair(),
+        remote_ports: row.port_pair(),
     };
     let mut peer = match peer_kind {
         PeerKind::Ipsec(bin) => Peer::start_ipsec(bin, &lab.ours, casedir, &opts)?,
@@ -639,7 +762,12 @@ fn case_body(
         // give ipsec-peer a moment to bind its sockets
         util::poll(Duration::from_secs(2), Duration::from_millis(50), || {
             let out = util::run(
-                &mut netns::ns_command(&lab.ours, "ss", &["-Hulpn", "sport = :500"], false),
+                &mut netns::ns_command(
+                    &lab.ours,
+                    "ss",
+                    &["-Hulpn", &format!("sport = :{}", row.port_pair().0)],
+                    false,
+                ),
                 Duration::from_secs(5),
             )
             .ok()?;
@@ -780,6 +908,35 @@ fn case_body(
         ping_ok = t.ok;
         ping_detail = t.detail;
         esp_expected = 2 * t.answered;
+    } else if both_ways {
+        // custom ports: charon pings us, and we ping charon (from the Child SA's start)
+        let (seqs, text) = charon::ping(&lab.charon, CHARON_INNER, OUR_INNER, PING_COUNT);
+        let _ = std::fs::write(casedir.join("charon-ping.txt"), &text);
+        let answered = peer.wait_count(
+            "echo_request_answered",
+            PING_COUNT as usize,
+            Duration::from_secs(5),
+        );
+        let replies = peer.wait_count("ping_reply", PING_COUNT as usize, Duration::from_secs(10));
+        let mut ours: Vec<String> = replies
+            .iter()
+            .filter(|e| e.str_of("from").as_deref() == Some(CHARON_INNER))
+            .filter_map(|e| e.str_of("seq"))
+            .collect();
+        ours.sort();
+        ours.dedup();
+        ping_ok = seqs.len() == PING_COUNT as usize
+            && answered.len() >= PING_COUNT as usize
+            && ours.len() >= PING_COUNT as usize;
+        ping_detail = format!(
+            "charon's ping -I {CHARON_INNER} {OUR_INNER}: {}/{PING_COUNT} replies, our peer \
+             answered {}; our peer's pings to {CHARON_INNER}: {}/{PING_COUNT} replies (seq {})",
+            seqs.len(),
+            answered.len(),
+            ours.len(),
+            ours.join(",")
+        );
+        esp_expected = 4 * PING_COUNT as usize;
     } else if we_init {
         let replies = peer.wait_count("ping_reply", PING_COUNT as usize, Duration::from_secs(10));
         let mut seqs: Vec<String> = replies
@@ -948,13 +1105,14 @@ fn case_body(
     let pcap = casedir.join("veth.pcap");
     let scratch = casedir.join("tshark");
     let _ = std::fs::create_dir_all(&scratch);
+    let decode_as = row.decode_as();
     match suite.ws_ike {
         None => {
             let why = format!("tshark 4.0 cannot decrypt {}", suite.esp);
             row.cells[C_TS_IKE] = Cell::Skip(why.clone());
             row.cells[C_TS_ESP] = Cell::Skip(why);
             // still count the ESP-in-UDP packets
-            if let Ok(v) = wireshark::analyse(&pcap, None, &scratch) {
+            if let Ok(v) = wireshark::analyse_with(&pcap, None, &scratch, &decode_as) {
                 refine_ping(row, ping_ok, &ping_detail, esp_expected, &v);
             }
         }
@@ -964,13 +1122,27 @@ fn case_body(
                 .into_iter()
                 .filter(|f| !keylog.join(f).exists())
                 .collect();
-            match wireshark::analyse(&pcap, Some(&keylog), &scratch) {
+            match wireshark::analyse_with(&pcap, Some(&keylog), &scratch, &decode_as) {
                 Err(e) => {
                     row.set(C_TS_IKE, false, e.clone());
                     row.set(C_TS_ESP, false, e);
                 }
                 Ok(v) => {
                     refine_ping(row, ping_ok, &ping_detail, esp_expected, &v);
+                    if row.ports.is_some() {
+                        row.notes.push(format!(
+                            "IKE messages in the capture (exchange, UDP ports): {}; ESP in UDP \
+                             under ports {}",
+                            v.ike_ports.join(", "),
+                            v.esp_frames
+                                .iter()
+                                .map(|f| f.udp_ports.clone())
+                                .collect::<std::collections::BTreeSet<_>>()
+                                .into_iter()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
                     let note_missing = if missing.is_empty() {
                         String::new()
                     } else {
@@ -986,10 +1158,11 @@ fn case_body(
                         let ck = casedir.join("charon-keylog");
                         let diag =
                             wireshark::write_tables_from_log(&ck, &logged, suite).and_then(|_| {
-                                wireshark::analyse(
+                                wireshark::analyse_with(
                                     &pcap,
                                     Some(&ck),
                                     &casedir.join("tshark-charon-keys"),
+                                    &decode_as,
                                 )
                             });
                         match diag {
@@ -1148,6 +1321,9 @@ fn plan_cases(opts: &Options, workdir: &Path) -> Vec<(usize, Row)> {
         .into_iter()
         .enumerate()
     {
+        if !opts.scenarios.contains(&Scenario::Matrix) {
+            break;
+        }
         if !opts.rekeys.contains(&rekey) || (rekey.is_some() && opts.standin) {
             continue;
         }
@@ -1176,6 +1352,21 @@ fn plan_cases(opts: &Options, workdir: &Path) -> Vec<(usize, Row)> {
                 plan.push((plan.len() + 1, row));
             }
         }
+    }
+    // the `ports` scenario: a short case on 20500/24500, charon initiating, pings both ways
+    if opts.scenarios.contains(&Scenario::Ports)
+        && !opts.standin
+        && let Some(suite) = SUITES.first()
+    {
+        let mut row = Row::new(
+            suite,
+            Direction::CharonInitiates,
+            DeleteBy::Us,
+            Rekey::None,
+            workdir.to_path_buf(),
+        );
+        row.ports = Some(CUSTOM_PORTS);
+        plan.push((plan.len() + 1, row));
     }
     plan
 }
@@ -1320,6 +1511,9 @@ fn real_main() -> i32 {
     if opts.standin && opts.rekeys.iter().any(|r| r.is_some()) {
         say!("--standin-charon: only the short cases (the stand-in reports no rekey events)");
     }
+    if opts.standin && opts.scenarios.iter().any(|s| *s != Scenario::Matrix) {
+        say!("--standin-charon: only the suite matrix (the other scenarios test ipsec-rs itself)");
+    }
     let plan = plan_cases(&opts, &workdir);
     let ctx = RunContext {
         peer_kind: &peer_kind,
@@ -1338,7 +1532,37 @@ fn real_main() -> i32 {
         );
     }
     rows.extend(ctx.run_parallel(long, opts.jobs));
-    let (pass, fail, skip) = print_matrix(&rows, opts.standin);
+    let mut tables = Vec::new();
+    let wants = |s: Scenario| opts.scenarios.contains(&s) && !opts.standin;
+    if wants(Scenario::Gateway) {
+        tables.push(match &peer_bin {
+            Some(bin) if start.elapsed() <= BUDGET => gateway::run(bin, &workdir, "gw"),
+            Some(_) => report::Table::failed(
+                gateway::TITLE,
+                &["gateway"],
+                "gateway",
+                "not run: time budget used up",
+            ),
+            None => report::Table::failed(gateway::TITLE, &["gateway"], "gateway", "no peer"),
+        });
+    }
+    if wants(Scenario::Keylog) {
+        tables.push(keylog::run(&workdir));
+    }
+    if wants(Scenario::Ah) {
+        tables.push(ah::run(&workdir));
+    }
+    let (mut pass, mut fail, mut skip) = if rows.is_empty() {
+        (0, 0, 0)
+    } else {
+        print_matrix(&rows, opts.standin)
+    };
+    for t in &tables {
+        let (p, f, s) = t.print();
+        pass += p;
+        fail += f;
+        skip += s;
+    }
     say!("finished in {:.1} s", start.elapsed().as_secs_f64());
     if skip > 0 {
         println!("{pass} passed, {fail} failed, {skip} skipped");

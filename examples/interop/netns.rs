@@ -159,3 +159,132 @@ pub(crate) fn sweep_stale() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The gateway scenario: our namespace and one per client, each joined to ours by its own veth
+// pair on its own subnet.
+
+/// Our inner address on the gateway (the clients' `remote_ts`).
+pub(crate) const GW_INNER: &str = OUR_INNER;
+
+/// One client's addresses and names, `n` from 1.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientLink {
+    pub(crate) n: usize,
+    pub(crate) ns: String,
+    /// ours on this client's link: 10.99.1N.1
+    pub(crate) gw_addr: String,
+    /// the client's: 10.99.1N.2
+    pub(crate) addr: String,
+    /// the client's inner address, on its lo: 10.99.3.N
+    pub(crate) inner: String,
+    /// the interface in our namespace (captured)
+    pub(crate) gw_if: String,
+}
+
+pub(crate) struct GatewayLab {
+    pub(crate) ours: String,
+    pub(crate) clients: Vec<ClientLink>,
+}
+
+impl GatewayLab {
+    /// Our namespace and `n` client namespaces (`n` at most 9).
+    pub(crate) fn create(tag: &str, n: usize) -> Result<GatewayLab, String> {
+        let pid = std::process::id();
+        let ours = format!("{NS_PREFIX}{pid}-{tag}-o");
+        util::register_netns(&ours);
+        let mut lab = GatewayLab {
+            ours: ours.clone(),
+            clients: Vec::new(),
+        };
+        ip(&["netns", "add", &ours])?;
+        ip(&["-n", &ours, "link", "set", "lo", "up"])?;
+        for i in 1..=n {
+            let c = ClientLink {
+                n: i,
+                ns: format!("{NS_PREFIX}{pid}-{tag}-c{i}"),
+                gw_addr: format!("10.99.1{i}.1"),
+                addr: format!("10.99.1{i}.2"),
+                inner: format!("10.99.3.{i}"),
+                gw_if: format!("veth-gw{i}"),
+            };
+            util::register_netns(&c.ns);
+            // pushed before it exists, so that Drop deletes whatever was made
+            lab.clients.push(c.clone());
+            let cns = c.ns.as_str();
+            let c_if = format!("veth-c{i}");
+            ip(&["netns", "add", cns])?;
+            ip(&[
+                "-n", &ours, "link", "add", &c.gw_if, "type", "veth", "peer", "name", &c_if,
+                "netns", cns,
+            ])?;
+            ip(&["-n", cns, "link", "set", "lo", "up"])?;
+            ip(&[
+                "-n",
+                &ours,
+                "addr",
+                "add",
+                &format!("{}/24", c.gw_addr),
+                "dev",
+                &c.gw_if,
+            ])?;
+            ip(&[
+                "-n",
+                cns,
+                "addr",
+                "add",
+                &format!("{}/24", c.addr),
+                "dev",
+                &c_if,
+            ])?;
+            ip(&[
+                "-n",
+                cns,
+                "addr",
+                "add",
+                &format!("{}/32", c.inner),
+                "dev",
+                "lo",
+            ])?;
+            ip(&["-n", &ours, "link", "set", &c.gw_if, "up"])?;
+            ip(&["-n", cns, "link", "set", &c_if, "up"])?;
+        }
+        for c in &lab.clients {
+            let reach = util::poll(Duration::from_secs(5), Duration::from_millis(100), || {
+                let out = util::run(
+                    Command::new("ip").args([
+                        "netns", "exec", &c.ns, "ping", "-c", "1", "-W", "1", &c.gw_addr,
+                    ]),
+                    Duration::from_secs(3),
+                )
+                .ok()?;
+                out.status.success().then_some(())
+            });
+            if reach.is_none() {
+                return Err(format!(
+                    "client {} ({}) cannot reach the gateway's {}",
+                    c.n, c.addr, c.gw_addr
+                ));
+            }
+        }
+        say!(
+            "gateway namespace {ours}, {} clients: {}",
+            lab.clients.len(),
+            lab.clients
+                .iter()
+                .map(|c| format!("{} ({} -> {}, inner {})", c.ns, c.addr, c.gw_addr, c.inner))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(lab)
+    }
+}
+
+impl Drop for GatewayLab {
+    fn drop(&mut self) {
+        for c in &self.clients {
+            util::delete_netns(&c.ns);
+        }
+        util::delete_netns(&self.ours);
+    }
+}

@@ -38,6 +38,10 @@ pub(crate) struct PeerOptions<'a> {
     pub(crate) exit_after: u64,
     pub(crate) force_encap: bool,
     pub(crate) keylog_dir: PathBuf,
+    /// Our IKE and NAT-T ports, and charon's (500 and 4500 both, except in the custom-ports
+    /// case)
+    pub(crate) ports: (u16, u16),
+    pub(crate) remote_ports: (u16, u16),
 }
 
 impl PeerOptions<'_> {
@@ -59,13 +63,13 @@ impl PeerOptions<'_> {
             }
             .into(),
             "--local".into(),
-            format!("{OUR_ADDR}:500"),
+            format!("{OUR_ADDR}:{}", self.ports.0),
             "--nat-t-port".into(),
-            "4500".into(),
+            self.ports.1.to_string(),
             "--remote".into(),
-            format!("{CHARON_ADDR}:500"),
+            format!("{CHARON_ADDR}:{}", self.remote_ports.0),
             "--remote-nat-t-port".into(),
-            "4500".into(),
+            self.remote_ports.1.to_string(),
             "--psk".into(),
             PSK.into(),
             "--local-id".into(),
@@ -150,8 +154,22 @@ impl Peer {
         dir: &Path,
         opts: &PeerOptions<'_>,
     ) -> Result<Peer, String> {
-        fs::create_dir_all(&opts.keylog_dir).map_err(|e| e.to_string())?;
-        let args = opts.args();
+        let mut peer = Peer::start_ipsec_args(bin, ns, dir, opts.args(), &opts.keylog_dir)?;
+        peer.role = opts.role;
+        peer.suite_name = opts.suite.name;
+        Ok(peer)
+    }
+
+    /// Starts `bin` (ipsec-peer) in namespace `ns` with the command line `args` (which
+    /// should hold `--keylog-dir KEYLOG_DIR`); its files go to `dir`.
+    pub(crate) fn start_ipsec_args(
+        bin: &Path,
+        ns: &str,
+        dir: &Path,
+        args: Vec<String>,
+        keylog_dir: &Path,
+    ) -> Result<Peer, String> {
+        fs::create_dir_all(keylog_dir).map_err(|e| e.to_string())?;
         let argrefs: Vec<&str> = args.iter().map(String::as_str).collect();
         let bin_s = bin.display().to_string();
         let mut cmd = ns_command(ns, &bin_s, &argrefs, true);
@@ -181,9 +199,9 @@ impl Peer {
         say!("ipsec-peer pid {} in {ns}: {}", proc.pid(), args.join(" "));
         Ok(Peer {
             kind: Kind::Ipsec { proc, rx },
-            role: opts.role,
-            suite_name: opts.suite.name,
-            keylog_dir: opts.keylog_dir.clone(),
+            role: Role::Responder,
+            suite_name: "",
+            keylog_dir: keylog_dir.to_path_buf(),
             dir: dir.to_path_buf(),
             events: Vec::new(),
             exit: None,
@@ -206,6 +224,10 @@ impl Peer {
             suite: opts.suite,
             esp: opts.esp,
             rekey: None,
+            ids: None,
+            psk: PSK,
+            ports: CharonConfig::STANDARD_PORTS.0,
+            remote_port: CharonConfig::STANDARD_PORTS.1,
         };
         let charon = Charon::start("stand-in for ipsec-peer", ns, &dir.join("standin"), &cfg)?;
         let mut peer = Peer {

@@ -1,7 +1,7 @@
 //! Capture on the veth pair with dumpcap, Wireshark's key tables, and tshark's verdict on
 //! every IKE SK payload and every ESP packet.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -19,9 +19,23 @@ pub(crate) struct Capture {
 impl Capture {
     /// `dumpcap -P -i IFACE -w PCAP` inside `ns`; waits until it is capturing.
     pub(crate) fn start(ns: &str, iface: &str, pcap: &Path) -> Result<Capture, String> {
+        Capture::start_on(ns, &[iface], pcap)
+    }
+
+    /// `dumpcap -i IFACE... -w FILE` inside `ns`: one interface as pcap (`-P`), several as
+    /// pcapng (pcap holds one interface only); waits until it is capturing.
+    pub(crate) fn start_on(ns: &str, ifaces: &[&str], pcap: &Path) -> Result<Capture, String> {
         let errfile = pcap.with_extension("dumpcap.log");
         let p = pcap.display().to_string();
-        let mut cmd = ns_command(ns, "dumpcap", &["-P", "-i", iface, "-w", &p], true);
+        let mut args: Vec<&str> = Vec::new();
+        if ifaces.len() == 1 {
+            args.push("-P");
+        }
+        for i in ifaces {
+            args.extend(["-i", i]);
+        }
+        args.extend(["-w", &p]);
+        let mut cmd = ns_command(ns, "dumpcap", &args, true);
         let err = fs::File::create(&errfile).map_err(|e| e.to_string())?;
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -149,6 +163,31 @@ pub(crate) struct Verdict {
     /// the SPIs of the ESP packets (lower-case hex), and of those that decrypted correctly
     pub(crate) esp_spis: BTreeSet<String>,
     pub(crate) esp_ok_spis: BTreeSet<String>,
+    /// per IKE SA (`spii_spir`, lower-case hex): SK messages, and how many verified
+    pub(crate) sk_by_sa: BTreeMap<String, (usize, usize)>,
+    /// per ESP SPI (lower-case hex): packets, and how many verified
+    pub(crate) esp_by_spi: BTreeMap<String, (usize, usize)>,
+    /// every ESP packet with what it carried once decrypted
+    pub(crate) esp_frames: Vec<EspFrame>,
+    /// every IKE message: exchange type and UDP ports, e.g. `IKE_AUTH 24500->20500`
+    pub(crate) ike_ports: Vec<String>,
+}
+
+/// One ESP packet of a capture: its SPI, and its inner packet if tshark decrypted it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EspFrame {
+    pub(crate) frame: String,
+    /// lower-case hex
+    pub(crate) spi: String,
+    /// decrypted, ICV correct, an IPv4 packet inside
+    pub(crate) ok: bool,
+    /// the inner IPv4 packet's addresses (empty when not decrypted)
+    pub(crate) inner_src: String,
+    pub(crate) inner_dst: String,
+    /// the inner ICMP type (8 echo request, 0 echo reply), if any
+    pub(crate) icmp_type: Option<u8>,
+    /// the outer UDP ports, `SRC->DST` (empty for raw ESP)
+    pub(crate) udp_ports: String,
 }
 
 impl Verdict {
@@ -187,6 +226,16 @@ pub(crate) fn analyse(
     keydir: Option<&Path>,
     scratch: &Path,
 ) -> Result<Verdict, String> {
+    analyse_with(pcap, keydir, scratch, &[])
+}
+
+/// `analyse` with more tshark arguments (`-d udp.port==20500,udpencap` for custom ports).
+pub(crate) fn analyse_with(
+    pcap: &Path,
+    keydir: Option<&Path>,
+    scratch: &Path,
+    extra: &[String],
+) -> Result<Verdict, String> {
     let cfg = scratch.join("wireshark-config");
     let _ = fs::remove_dir_all(&cfg);
     fs::create_dir_all(&cfg).map_err(|e| e.to_string())?;
@@ -213,7 +262,8 @@ pub(crate) fn analyse(
             "-o",
             "esp.enable_authentication_check:TRUE",
             "-V",
-        ]);
+        ])
+        .args(extra);
     let out = util::run(&mut cmd, Duration::from_secs(120))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let _ = fs::write(scratch.join("tshark-V.txt"), &text);
@@ -246,7 +296,21 @@ pub(crate) fn judge(text: &str) -> Verdict {
             .trim_end_matches(':');
         let has = |p: &str| f.iter().any(|l| l.starts_with(p));
         let count = |pred: &dyn Fn(&str) -> bool| f.iter().filter(|l| pred(l.trim())).count();
+        // "User Datagram Protocol, Src Port: 24500, Dst Port: 20500"
+        let udp_ports = f
+            .iter()
+            .find_map(|l| l.strip_prefix("User Datagram Protocol, Src Port: "))
+            .and_then(|r| r.split_once(", Dst Port: "))
+            .map(|(a, b)| format!("{}->{}", a.trim(), b.trim()))
+            .unwrap_or_default();
         if has("Internet Security Association and Key Management Protocol") {
+            let exchange = f
+                .iter()
+                .map(|l| l.trim())
+                .find_map(|l| l.strip_prefix("Exchange type:"))
+                .map(|x| x.split_whitespace().next().unwrap_or("?").to_string())
+                .unwrap_or_default();
+            v.ike_ports.push(format!("{exchange} {udp_ports}"));
             let sk = count(&|l| l == "Payload: Encrypted and Authenticated (46)");
             let skf = count(&|l| l.starts_with("Payload: Encrypted and Authenticated Fragment"));
             if sk + skf > 0 {
@@ -278,7 +342,16 @@ pub(crate) fn judge(text: &str) -> Verdict {
                         || l.contains("Pad length is too big")
                         || l.contains("Expert Info (Error")
                 });
-                if skf == 0 && dec == sk && icv_ok == sk && !garbled {
+                let sa = format!(
+                    "{}_{}",
+                    util::norm_hex(&field("Initiator SPI:")),
+                    util::norm_hex(&field("Responder SPI:"))
+                );
+                let ok = skf == 0 && dec == sk && icv_ok == sk && !garbled;
+                let tally = v.sk_by_sa.entry(sa).or_default();
+                tally.0 += 1;
+                tally.1 += usize::from(ok);
+                if ok {
                     v.sk_ok += 1;
                 } else {
                     let icd: Vec<&str> = f
@@ -320,7 +393,40 @@ pub(crate) fn judge(text: &str) -> Verdict {
                 .map(util::norm_hex)
                 .unwrap_or_default();
             v.esp_spis.insert(spi_hex.clone());
-            if decrypted && good && !bad && ipv4_headers >= 2 && !malformed {
+            let ok = decrypted && good && !bad && ipv4_headers >= 2 && !malformed;
+            let tally = v.esp_by_spi.entry(spi_hex.clone()).or_default();
+            tally.0 += 1;
+            tally.1 += usize::from(ok);
+            // the last IPv4 header is the inner one: "Internet Protocol Version 4, Src: A, Dst: B"
+            let inner = f
+                .iter()
+                .filter(|l| l.starts_with("Internet Protocol Version 4,"))
+                .nth(1)
+                .and_then(|l| l.split_once("Src: "))
+                .and_then(|(_, r)| r.split_once(", Dst: "))
+                .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()));
+            // "    Type: 8 (Echo (ping) request)" inside the ICMP section
+            let icmp_type = f
+                .iter()
+                .skip_while(|l| !l.starts_with("Internet Control Message Protocol"))
+                .find_map(|l| l.trim().strip_prefix("Type: "))
+                .and_then(|t| t.split_whitespace().next())
+                .and_then(|t| t.parse().ok());
+            let (inner_src, inner_dst) = inner.unwrap_or_default();
+            v.esp_frames.push(EspFrame {
+                frame: no.to_string(),
+                spi: spi_hex.clone(),
+                ok,
+                inner_src,
+                inner_dst,
+                icmp_type,
+                udp_ports: if has("UDP Encapsulation of IPsec Packets") {
+                    udp_ports.clone()
+                } else {
+                    String::new()
+                },
+            });
+            if ok {
                 v.esp_ok += 1;
                 v.esp_ok_spis.insert(spi_hex);
             } else {

@@ -45,9 +45,15 @@ impl Encryption {
         }
     }
 
-    /// The key length in bits the crypto provider files this cipher under.
+    /// The key length in bits the crypto provider files this cipher under: the Key Length
+    /// attribute, else 0 for ENCR_NULL (no key) and 256 for the fixed-length ciphers
+    /// (ChaCha20-Poly1305).
     pub fn effective_key_bits(&self) -> u16 {
-        self.key_bits.unwrap_or(256)
+        match (self.key_bits, self.id) {
+            (Some(bits), _) => bits,
+            (None, EncrId::Null) => 0,
+            (None, _) => 256,
+        }
     }
 
     /// Whether this is an AEAD, which takes no separate integrity algorithm (RFC 5282 §8).

@@ -39,6 +39,7 @@ pub use event::{ChildRemoval, Dropped, Event, Output, SendOutcome};
 pub use ipsec_ikev2::{
     CloseReason, IkeSaHandle, IkeSaState, IpsecProtocol, Mode, Path, UniquePolicy,
 };
+pub use ipsec_sad::{DropCounters, DropKind};
 pub use keylog::{EspSaKeys, KeyLog, KeyLogDir, esp_sa_row, ikev2_decryption_table_row};
 #[cfg(feature = "os-random")]
 pub use os_random::OsRandom;

@@ -733,3 +733,17 @@ fn a_responder_that_forces_encapsulation_gets_it() {
     net.run(Duration::from_secs(1));
     assert_eq!(net.nodes[b].delivered.len(), 1);
 }
+
+/// ENCR_NULL with HMAC (RFC 2410: integrity without confidentiality) is negotiated and
+/// carries traffic; the provider files it under a key of 0 bits.
+#[test]
+fn esp_null_with_integrity_negotiates() {
+    let (mut net, a, b) = pair(|_, c, ch| (c, ch.esp_proposals("null-sha256")));
+    net.with(a, |e, now| e.connect(now, "site")).unwrap();
+    net.run(Duration::from_secs(2));
+    assert_eq!(net.nodes[b].endpoint.child_sas(net.now).len(), 1);
+    let packet = udp_packet(HOST_A, HOST_B, b"readable on the wire");
+    assert_eq!(net.send(a, &packet), SendOutcome::Sent);
+    net.run(Duration::from_secs(1));
+    assert_eq!(net.nodes[b].delivered[0].0.as_ref(), packet.as_slice());
+}

@@ -192,3 +192,99 @@ fn a_hundred_clients_on_one_connection_each_get_only_their_own_packets() {
     net.run(Duration::from_secs(1));
     assert_eq!(net.nodes[clients[18]].delivered.len(), 2);
 }
+
+/// A key per user (swanctl's `secrets` with one `ike-*` section each): each client proves
+/// its own key; one that presents another user's identity with its own key is refused,
+/// with its address and identity reported.
+#[test]
+fn a_key_per_user_on_one_connection() {
+    let mut net = Net::new();
+    let start = net.now;
+    let connection = Connection::builder("rw")
+        .local_addrs(&GATEWAY.to_string())
+        .local_id("gw.example")
+        .remote_id("*.clients.example")
+        .proposals("aes128gcm16-prfsha256-x25519")
+        .child(
+            Child::builder("net")
+                .local_ts("10.1.0.0/16")
+                .remote_ts("10.99.0.0/16")
+                .esp_proposals("aes128gcm16")
+                .build(),
+        )
+        .build();
+    let mut config = Config::builder().connection(connection).unwrap();
+    for i in 0..3u32 {
+        config = config.secret(
+            Secret::new(
+                &["gw.example", &format!("client{i}.clients.example")],
+                format!("key of client {i}").as_bytes(),
+            )
+            .unwrap(),
+        );
+    }
+    let gw = net.add(
+        "gateway",
+        GATEWAY.into(),
+        Endpoint::new(
+            start,
+            config.build().unwrap(),
+            Box::new(SeededRandom::from_u64(1)),
+        )
+        .unwrap(),
+    );
+    let user = |i: u32, id: u32, key: &str| {
+        let connection = Connection::builder("home")
+            .local_addrs(&client_outer(i).to_string())
+            .remote_addrs(&GATEWAY.to_string())
+            .local_id(&format!("client{id}.clients.example"))
+            .remote_id("gw.example")
+            .psk(key.as_bytes())
+            .proposals("aes128gcm16-prfsha256-x25519")
+            .child(
+                Child::builder("net")
+                    .local_ts(&format!("{}/32", client_inner(i)))
+                    .remote_ts("10.1.0.0/16")
+                    .esp_proposals("aes128gcm16")
+                    .build(),
+            )
+            .build();
+        let config = Config::builder()
+            .connection(connection)
+            .unwrap()
+            .build()
+            .unwrap();
+        Endpoint::new(
+            start,
+            config,
+            Box::new(SeededRandom::from_u64(50 + u64::from(i))),
+        )
+        .unwrap()
+    };
+    let good: Vec<usize> = (0..3)
+        .map(|i| {
+            net.add(
+                &format!("c{i}"),
+                client_outer(i).into(),
+                user(i, i, &format!("key of client {i}")),
+            )
+        })
+        .collect();
+    // Client 3 claims to be client 0 but holds client 1's key.
+    let impostor = net.add(
+        "impostor",
+        client_outer(3).into(),
+        user(3, 0, "key of client 1"),
+    );
+    for node in good.iter().chain([&impostor]) {
+        net.with(*node, |e, now| e.connect(now, "home")).unwrap();
+    }
+    net.run(Duration::from_secs(3));
+    assert_eq!(net.nodes[gw].endpoint.ike_sas(net.now).len(), 3);
+    assert!(net.nodes[gw].events.iter().any(|e| matches!(
+        e,
+        Event::PeerRefused { remote, peer_id: Some(id), reason: ipsec::isakmp::NotifyType::AuthenticationFailed, .. }
+            if remote.ip() == std::net::IpAddr::from(client_outer(3)) && id.to_string() == "client0.clients.example"
+    )));
+    assert!(net.nodes[impostor].endpoint.ike_sas(net.now).is_empty());
+}
