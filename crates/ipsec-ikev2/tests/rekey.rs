@@ -310,3 +310,48 @@ fn a_pending_retry_does_not_stall_a_closing_ike_sa() {
     assert_eq!(pair.closed(Side::A), Some(CloseReason::LocalDelete));
     assert_eq!(pair.a.poll_timeout(), None);
 }
+
+/// Both ends rekey the IKE SA at once (RFC 7296 §2.8.2): three IKE SAs existed, and the key
+/// log holds all three, the redundant one (whose Delete crosses the wire) included.
+#[test]
+fn simultaneous_ike_sa_rekeys_log_the_redundant_sas_keys() {
+    let (a, b) = site_to_site();
+    let mut pair = established(a, b, None);
+    let now = pair.now;
+    let (ha, hb) = (pair.handle(Side::A), pair.handle(Side::B));
+    pair.a.rekey_ike_sa(now, ha).unwrap();
+    pair.b.rekey_ike_sa(now, hb).unwrap();
+    pair.drive(Duration::from_secs(60));
+    pair.assert_agree("after the simultaneous rekeys");
+    let logged = |side: Side| -> Vec<(u64, u64)> {
+        pair.events(side)
+            .iter()
+            .filter_map(|e| match e {
+                Event::IkeSaEstablished { keys: Some(k), .. }
+                | Event::IkeSaRekeyed { keys: Some(k), .. }
+                | Event::IkeSaKeys { keys: k, .. } => Some((k.spi_i, k.spi_r)),
+                _ => None,
+            })
+            .collect()
+    };
+    let redundant = |side: Side| {
+        pair.events(side)
+            .iter()
+            .filter(|e| matches!(e, Event::IkeSaKeys { .. }))
+            .count()
+    };
+    // The end whose rekey lost logs the SA it made and deletes; the other the peer's.
+    assert_eq!((redundant(Side::A), redundant(Side::B)), (1, 1));
+    let mut a_sas = logged(Side::A);
+    let mut b_sas = logged(Side::B);
+    a_sas.sort();
+    b_sas.sort();
+    a_sas.dedup();
+    b_sas.dedup();
+    assert_eq!(
+        a_sas.len(),
+        3,
+        "the old, the surviving and the redundant IKE SA"
+    );
+    assert_eq!(a_sas, b_sas, "both ends logged the same three");
+}
