@@ -85,6 +85,11 @@ impl Endpoint {
     /// gone, else any established one (charon's reuse of an IKE SA for a config).
     fn usable_ike_sa(&self, connection: &str) -> Option<IkeSaHandle> {
         let state = self.connection_state(connection)?;
+        if state.connection.initiation_target().is_none() {
+            // A gateway's connection (remote `%any`) has many peers' IKE SAs and none to
+            // reuse for an initiation of its own: no scan of them.
+            return state.initiated;
+        }
         state.initiated.or_else(|| {
             state
                 .ike_sas
