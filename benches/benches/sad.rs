@@ -82,7 +82,7 @@ fn gateway(peers: u32) -> Spd {
     let mut spd = Spd::new();
     let ours = AddrRange::prefix(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0)), 16).unwrap();
     let theirs = AddrRange::prefix(IpAddr::V4(Ipv4Addr::new(10, 96, 0, 0)), 12).unwrap();
-    spd.push(SpdEntry::new(
+    let entry = spd.push(SpdEntry::new(
         vec![Selector::addresses(ours, theirs)],
         Action::Protect {
             template: SaTemplate {
@@ -97,7 +97,7 @@ fn gateway(peers: u32) -> Spd {
         let sa = OutboundSa::new(spi, false, EspTransform::aead(aead, &[7; 20]).unwrap());
         let config = SaConfig::new(Mode::Tunnel, Vec::new(), Lifetime::UNLIMITED);
         let handle = sad.install_outbound(sa, config).unwrap();
-        spd.add_sa(handle, &[Selector::addresses(ours, remote)]);
+        spd.add_sa(handle, entry, &[Selector::addresses(ours, remote)]);
     };
     install(
         0x100,

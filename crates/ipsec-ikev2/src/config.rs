@@ -244,7 +244,9 @@ pub enum AuthMethod {
 
 /// What to do when a peer identity that already has an IKE SA establishes another one
 /// (swanctl.conf's `unique`). The identities compared are ours and the peer's, within one
-/// connection.
+/// connection. Under `Keep` and `Replace`, two IKE SAs initiated by different ends (a
+/// crossing) are settled by the lowest nonce, as simultaneous rekeys are (RFC 7296
+/// §2.8.1), so both ends keep the same one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum UniquePolicy {
     /// Keep both; only an INITIAL_CONTACT from the peer (RFC 7296 §2.4) replaces the old.
@@ -252,7 +254,9 @@ pub enum UniquePolicy {
     No,
     /// Keep both, and ignore INITIAL_CONTACT.
     Never,
-    /// Keep the old IKE SA and refuse the new one with AUTHENTICATION_FAILED.
+    /// Keep the old IKE SA: as responder, refuse a new one from another address with
+    /// AUTHENTICATION_FAILED (strongSwan's rule; from the same address it is a
+    /// reauthentication and allowed).
     Keep,
     /// Delete the old IKE SA once the new one is up.
     Replace,

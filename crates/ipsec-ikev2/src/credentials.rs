@@ -56,7 +56,9 @@ fn owner_quality(owners: &[IdMatcher], id: Option<&Identification>) -> MatchQual
 
 /// Pre-shared keys in memory. A key is a candidate for a pair of identities when at least
 /// one of them is among its owners (or it has none); of several, the one whose owners
-/// match the two most exactly wins (strongSwan's rule). Keys owned by exact identities are found through a map, so a
+/// match the two most exactly wins (strongSwan's rule). So a key naming only the gateway
+/// serves every peer identity no key names better: give each user's key both identities
+/// (`[gw, alice]`), and keep a key naming the gateway alone for a group. Keys owned by exact identities are found through a map, so a
 /// gateway with a key per user does not scan them all.
 #[derive(Debug, Clone, Default)]
 pub struct SharedKeys {

@@ -546,6 +546,7 @@ impl Endpoint {
             match verdict {
                 Verdict::Abandon(_) => sa.abandon(&mut ctx, CloseReason::Replaced),
                 Verdict::Delete(_) => {
+                    ctx.events.push_back(Event::IkeSaReplaced { handle });
                     let _ = sa.delete(&mut ctx, CloseReason::Replaced);
                 }
             }

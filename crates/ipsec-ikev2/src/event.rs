@@ -300,6 +300,12 @@ pub enum Event {
         /// The new path.
         path: Path,
     },
+    /// A newer IKE SA with the same identities replaces this one (swanctl's `unique`): its
+    /// Delete is on its way, and its Child SAs should carry no more new traffic.
+    IkeSaReplaced {
+        /// The IKE SA being deleted.
+        handle: IkeSaHandle,
+    },
     /// The keys of an IKE SA under this handle that never becomes the current one (the
     /// redundant SA of a simultaneous rekey, RFC 7296 §2.8.2), for a key log: its messages
     /// (the Delete that ends it) are protected with them. Only with

@@ -8,16 +8,19 @@
 //! - `replace` deletes, with a Delete, the older IKE SAs once the new one is up; `keep`
 //!   refuses the new one as responder (AUTHENTICATION_FAILED, as strongSwan does) when an
 //!   older one with the peer at another address exists; `no` and `never` keep them all.
-//! - Two IKE SAs that were negotiated at the same time (each ended up established while the
-//!   other was on its way: both ends initiated at once) are settled, under `replace` and
-//!   `keep`, as RFC 7296 §2.8.1 settles simultaneous rekeys: the one whose exchange holds
-//!   the lowest nonce goes, deleted by the end that initiated it, so both ends agree
-//!   without another message. strongSwan has no such rule and keeps both.
+//! - Two IKE SAs initiated by different ends (both ends initiated at once, or one end
+//!   initiated while the other's SA still stood) are settled, under `replace` and `keep`,
+//!   as RFC 7296 §2.8.1 settles simultaneous rekeys: the one whose exchange holds the
+//!   lowest nonce goes, deleted by the end that initiated it. Both ends see the same two
+//!   SAs with the same nonces, so they agree without another message and without
+//!   comparing clocks. strongSwan has no such rule and keeps both. Two IKE SAs initiated by
+//!   the same end are a reconnection: `replace` keeps the newer.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
+use foldhash::fast::FixedState;
 use foldhash::quality::RandomState;
 use ipsec_isakmp::Identification;
 
@@ -53,7 +56,7 @@ pub(crate) enum Verdict {
 /// hash is seeded at random.
 #[derive(Debug, Default)]
 pub(crate) struct Identities {
-    by_key: HashMap<IdentityKey, Vec<Established>, RandomState>,
+    by_key: HashMap<IdentityKey, HashMap<IkeSaHandle, Established, FixedState>, RandomState>,
     key_of: HashMap<IkeSaHandle, IdentityKey, RandomState>,
 }
 
@@ -84,7 +87,7 @@ impl Identities {
         }
         let key = (peer.name.clone(), peer.local_id.clone(), id.clone());
         self.by_key.get(&key).is_some_and(|sas| {
-            sas.iter()
+            sas.values()
                 .any(|sa| sa.remote != remote && sa.established_at < created_at)
         })
     }
@@ -101,29 +104,40 @@ impl Identities {
     ) -> Vec<Verdict> {
         let sas = self.by_key.entry(key.clone()).or_default();
         let mut verdicts = Vec::new();
-        for old in sas.iter() {
-            let crossing = old.established_at >= new.created_at;
-            if !crossing && initial_contact && policy != UniquePolicy::Never {
-                verdicts.push(Verdict::Abandon(old.handle));
-                continue;
-            }
-            match policy {
-                UniquePolicy::Replace if !crossing => verdicts.push(Verdict::Delete(old.handle)),
-                UniquePolicy::Replace | UniquePolicy::Keep if crossing => {
-                    let old_loses = crate::ike_sa::holds_lowest_nonce(
-                        [&old.nonces.0, &old.nonces.1],
-                        [&new.nonces.0, &new.nonces.1],
-                        !old.initiator,
-                    );
-                    let loser = if old_loses { old } else { &new };
-                    if loser.initiator {
-                        verdicts.push(Verdict::Delete(loser.handle));
-                    }
+        let acts = match policy {
+            UniquePolicy::Replace | UniquePolicy::Keep => true,
+            UniquePolicy::No => initial_contact,
+            UniquePolicy::Never => false,
+        };
+        // With nothing to decide, no look at the others: a shared identity under `no` may
+        // have many IKE SAs.
+        if acts {
+            for old in sas.values() {
+                let older = old.established_at < new.created_at;
+                if initial_contact && policy != UniquePolicy::Never && older {
+                    verdicts.push(Verdict::Abandon(old.handle));
+                    continue;
                 }
-                _ => {}
+                match policy {
+                    UniquePolicy::Replace | UniquePolicy::Keep
+                        if old.initiator != new.initiator =>
+                    {
+                        let old_loses = crate::ike_sa::holds_lowest_nonce(
+                            [&old.nonces.0, &old.nonces.1],
+                            [&new.nonces.0, &new.nonces.1],
+                            !old.initiator,
+                        );
+                        let loser = if old_loses { old } else { &new };
+                        if loser.initiator {
+                            verdicts.push(Verdict::Delete(loser.handle));
+                        }
+                    }
+                    UniquePolicy::Replace => verdicts.push(Verdict::Delete(old.handle)),
+                    _ => {}
+                }
             }
         }
-        sas.push(new.clone());
+        sas.insert(new.handle, new.clone());
         self.key_of.insert(new.handle, key);
         verdicts
     }
@@ -134,7 +148,7 @@ impl Identities {
             return;
         };
         if let Some(sas) = self.by_key.get_mut(&key) {
-            sas.retain(|sa| sa.handle != handle);
+            sas.remove(&handle);
             if sas.is_empty() {
                 self.by_key.remove(&key);
             }

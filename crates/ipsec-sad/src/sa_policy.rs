@@ -1,7 +1,7 @@
 //! Per-SA outbound policies: each installed outbound SA is found by the traffic selectors
-//! it was negotiated for, as the kernel finds the per-SA policies charon installs
-//! (RFC 4301 §4.4.1.2: the SPD-S entries made for negotiated SAs; §5.1: an outbound packet
-//! goes out on an SA whose selectors it matches).
+//! it was negotiated for, under the SPD entry it was negotiated for (RFC 4301 §4.4.1.2:
+//! the SPD-S entries made for negotiated SAs; §5.1: an outbound packet goes out on an SA of
+//! the entry that decided to protect it, whose selectors it matches).
 //!
 //! A gateway connection whose remote side is a /16 serves any number of peers, each with
 //! its own narrowed selectors and SAs, so the SA for a packet cannot be a property of the
@@ -9,22 +9,24 @@
 //!
 //! # The index
 //!
-//! Every selector is filed under the narrower of its two address ranges (local or remote),
-//! covered by at most two prefixes, in one of four tables (IPv4 and IPv6, local and
-//! remote). A table is a hash map from (prefix length, prefix) to the selectors filed
-//! there, and the set of prefix lengths in use. A lookup probes, in the two tables of the
-//! packet's family, one bucket per prefix length in use, and checks every selector of those
-//! buckets in full. So it costs one hash probe per prefix length in use (one, typically, on
-//! a gateway whose peers each have a /32) plus the selectors that share a bucket with the
-//! packet's address: independent of the number of SAs.
+//! Every selector is filed under both of its address ranges, each covered by at most two
+//! prefixes, in one of two tables (IPv4, IPv6): a hash map from (local prefix length, local
+//! prefix, remote prefix length, remote prefix) to the selectors filed there, and the set
+//! of prefix-length pairs in use. A lookup probes one bucket per pair of lengths in use
+//! (one or two on a gateway whose peers each have a /32 behind one local range) and checks
+//! every selector of those buckets in full. A bucket holds only selectors whose two address
+//! ranges share the same prefixes, so the cost does not grow with the number of SAs.
 //!
 //! # Which SA wins
 //!
-//! When several SAs' selectors match a packet, the most specific selector wins, as charon
-//! ranks the kernel policies it installs: the most fixed address bits (local plus remote),
-//! then a named protocol, then the most fixed port bits. Among equals the SA installed last
-//! wins, so that a rekey's successor takes over from the SA it replaces, and a peer that
-//! reconnects takes over from its stale SAs.
+//! Only SAs filed under the SPD entry that decided are candidates, so an SA negotiated for
+//! one connection never carries traffic another connection's policy decided. Among those
+//! whose selectors match, the most specific selector wins, as charon ranks the kernel
+//! policies it installs: the most fixed address bits (local plus remote), then a named
+//! protocol, then the most fixed port bits. Among equals the SA filed first wins: a peer
+//! that later negotiates the same selectors cannot take another peer's traffic over. A
+//! rekey's successor takes over because the caller removes its predecessor's policy when
+//! it adds the successor's.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -34,6 +36,7 @@ use foldhash::fast::{FixedState, RandomState};
 use crate::flow::Flow;
 use crate::sad::OutboundHandle;
 use crate::selector::{AddrRange, Direction, NextLayer, Selector};
+use crate::spd::SpdEntryId;
 
 /// The seed of the handle map: handles are ours, not chosen by any peer.
 const HANDLE_HASH_SEED: u64 = 0x7361_2d70_6f6c_6963;
@@ -44,8 +47,8 @@ struct Rank {
     address_bits: u16,
     protocol: bool,
     port_bits: u16,
-    /// Install order: a later SA wins among equally specific ones.
-    sequence: u64,
+    /// Install order, reversed: an earlier SA wins among equally specific ones.
+    earlier: std::cmp::Reverse<u64>,
 }
 
 impl Rank {
@@ -54,90 +57,70 @@ impl Rank {
             address_bits: selector.local.fixed_bits() + selector.remote.fixed_bits(),
             protocol: selector.protocol != NextLayer::Any,
             port_bits: selector.local_port.fixed_bits() + selector.remote_port.fixed_bits(),
-            sequence,
+            earlier: std::cmp::Reverse(sequence),
         }
     }
 }
 
-/// The four tables: IPv4 and IPv6, by local and by remote address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TableId {
-    V4Local,
-    V4Remote,
-    V6Local,
-    V6Remote,
-}
+/// A prefix: its length and first address, in an address of the family's width.
+type Prefix = (u8, u128);
 
-impl TableId {
-    fn index(self) -> usize {
-        match self {
-            Self::V4Local => 0,
-            Self::V4Remote => 1,
-            Self::V6Local => 2,
-            Self::V6Remote => 3,
-        }
-    }
-}
-
-/// Where one selector is filed: a table and a prefix in it.
+/// Where one selector is filed: a family's table and a pair of prefixes in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key {
-    table: TableId,
-    len: u8,
-    prefix: u128,
+    v6: bool,
+    local: Prefix,
+    remote: Prefix,
 }
 
-/// A selector filed in a bucket, with its SA and rank.
+/// A selector filed in a bucket, with its SA, its SPD entry and its rank.
 #[derive(Debug, Clone)]
 struct Candidate {
     sa: OutboundHandle,
+    entry: SpdEntryId,
     selector: Selector,
     rank: Rank,
 }
 
-/// One table: selectors by prefix, and how many are filed under each prefix length.
+/// One family's table: selectors by their two prefixes, and how many are filed under each
+/// pair of prefix lengths.
 #[derive(Debug, Clone, Default)]
 struct Table {
-    buckets: HashMap<(u8, u128), Vec<Candidate>, RandomState>,
-    /// Selectors filed per prefix length, 0 to 128.
-    per_length: Vec<u32>,
-    /// The prefix lengths with selectors filed, in ascending order.
-    lengths: Vec<u8>,
+    buckets: HashMap<(Prefix, Prefix), Vec<Candidate>, RandomState>,
+    /// Selectors filed per (local length, remote length), and the pairs in use.
+    per_lengths: HashMap<(u8, u8), u32, FixedState>,
+    lengths: Vec<(u8, u8)>,
 }
 
 impl Table {
-    fn file(&mut self, len: u8, prefix: u128, candidate: Candidate) {
+    fn file(&mut self, local: Prefix, remote: Prefix, candidate: Candidate) {
         self.buckets
-            .entry((len, prefix))
+            .entry((local, remote))
             .or_default()
             .push(candidate);
-        if self.per_length.is_empty() {
-            self.per_length = vec![0; 129];
-        }
-        if let Some(count) = self.per_length.get_mut(usize::from(len)) {
-            *count += 1;
-            if *count == 1
-                && let Err(position) = self.lengths.binary_search(&len)
-            {
-                self.lengths.insert(position, len);
-            }
+        let count = self.per_lengths.entry((local.0, remote.0)).or_default();
+        *count += 1;
+        if *count == 1 {
+            self.lengths.push((local.0, remote.0));
         }
     }
 
-    fn unfile(&mut self, len: u8, prefix: u128, sa: OutboundHandle) {
-        let Some(bucket) = self.buckets.get_mut(&(len, prefix)) else {
+    fn unfile(&mut self, local: Prefix, remote: Prefix, sa: OutboundHandle) {
+        let Some(bucket) = self.buckets.get_mut(&(local, remote)) else {
             return;
         };
         let before = bucket.len();
         bucket.retain(|c| c.sa != sa);
-        let removed = before - bucket.len();
+        let removed = u32::try_from(before - bucket.len()).unwrap_or(u32::MAX);
         if bucket.is_empty() {
-            self.buckets.remove(&(len, prefix));
+            self.buckets.remove(&(local, remote));
         }
-        if let Some(count) = self.per_length.get_mut(usize::from(len)) {
-            *count = count.saturating_sub(u32::try_from(removed).unwrap_or(u32::MAX));
+        let lengths = (local.0, remote.0);
+        if let Some(count) = self.per_lengths.get_mut(&lengths) {
+            *count = count.saturating_sub(removed);
             if *count == 0 {
-                self.lengths.retain(|l| *l != len);
+                self.per_lengths.remove(&lengths);
+                self.lengths.retain(|l| *l != lengths);
             }
         }
         if self.buckets.is_empty() {
@@ -146,20 +129,26 @@ impl Table {
         }
     }
 
-    /// The best candidate for `flow` among the buckets that `address` falls in.
-    fn best<'a>(
-        &'a self,
-        address: u128,
+    /// The best candidate of `entry` for `flow` among the buckets its addresses fall in.
+    fn best(
+        &self,
+        addresses: (u128, u128),
         width: u32,
+        entry: SpdEntryId,
         flow: &Flow,
-        mut best: Option<&'a Candidate>,
-    ) -> Option<&'a Candidate> {
-        for &len in &self.lengths {
-            let Some(bucket) = self.buckets.get(&(len, mask(address, len, width))) else {
+    ) -> Option<&Candidate> {
+        let mut best: Option<&Candidate> = None;
+        for &(local_len, remote_len) in &self.lengths {
+            let key = (
+                (local_len, mask(addresses.0, local_len, width)),
+                (remote_len, mask(addresses.1, remote_len, width)),
+            );
+            let Some(bucket) = self.buckets.get(&key) else {
                 continue;
             };
             for candidate in bucket {
-                if best.is_none_or(|b| candidate.rank > b.rank)
+                if candidate.entry == entry
+                    && best.is_none_or(|b| candidate.rank > b.rank)
                     && candidate.selector.matches(flow, Direction::Outbound)
                 {
                     best = Some(candidate);
@@ -179,8 +168,8 @@ fn mask(address: u128, len: u8, width: u32) -> u128 {
         .unwrap_or(0)
 }
 
-/// The longest prefix holding both `start` and `end`: its length and first address.
-fn covering(start: u128, end: u128, width: u32) -> (u8, u128) {
+/// The longest prefix holding both `start` and `end`.
+fn covering(start: u128, end: u128, width: u32) -> Prefix {
     let differing = 128 - (start ^ end).leading_zeros();
     let len = width.saturating_sub(differing);
     let len = u8::try_from(len).unwrap_or(0);
@@ -190,7 +179,7 @@ fn covering(start: u128, end: u128, width: u32) -> (u8, u128) {
 /// At most two prefixes that together cover `start..=end`, each at most twice the size of
 /// the part it covers: the covering prefix if the range fills it, else the prefixes
 /// covering the range's parts in the lower and the upper half of it.
-fn cover(start: u128, end: u128, width: u32) -> Vec<(u8, u128)> {
+fn cover(start: u128, end: u128, width: u32) -> Vec<Prefix> {
     let (len, prefix) = covering(start, end, width);
     let host = width.saturating_sub(u32::from(len));
     let last = prefix | u128::MAX.checked_shr(128 - host).unwrap_or(0);
@@ -205,63 +194,48 @@ fn cover(start: u128, end: u128, width: u32) -> Vec<(u8, u128)> {
     ]
 }
 
-/// The number of addresses in a range, less one (saturated for `Any`).
-fn span(range: &AddrRange) -> u128 {
-    match range {
-        AddrRange::Any => u128::MAX,
-        AddrRange::V4 { start, end } => u128::from(end.to_bits().saturating_sub(start.to_bits())),
-        AddrRange::V6 { start, end } => end.to_bits().saturating_sub(start.to_bits()),
-    }
-}
-
-/// Where `selector` is filed: under its narrower address range (ties: the remote one).
-fn keys(selector: &Selector) -> Vec<Key> {
-    let (range, local) = if span(&selector.local) < span(&selector.remote) {
-        (&selector.local, true)
-    } else {
-        (&selector.remote, false)
-    };
-    let (tables, start, end, width) = match range {
+/// A range's family (`None` for `Any`), and its prefixes.
+fn prefixes(range: &AddrRange) -> Option<(Option<bool>, Vec<Prefix>)> {
+    let (v6, start, end, width) = match range {
+        AddrRange::Any => return Some((None, vec![(0, 0)])),
         AddrRange::V4 { start, end } => (
-            vec![if local {
-                TableId::V4Local
-            } else {
-                TableId::V4Remote
-            }],
+            false,
             u128::from(start.to_bits()),
             u128::from(end.to_bits()),
             32,
         ),
-        AddrRange::V6 { start, end } => (
-            vec![if local {
-                TableId::V6Local
-            } else {
-                TableId::V6Remote
-            }],
-            start.to_bits(),
-            end.to_bits(),
-            128,
-        ),
-        // Both ranges are ANY: the selector matches packets of both families.
-        AddrRange::Any => (vec![TableId::V4Remote, TableId::V6Remote], 0, u128::MAX, 0),
+        AddrRange::V6 { start, end } => (true, start.to_bits(), end.to_bits(), 128),
     };
-    if start > end {
-        // An empty range matches nothing: nothing to file.
+    // An empty range matches nothing: nothing to file.
+    (start <= end).then(|| (Some(v6), cover(start, end, width)))
+}
+
+/// Where `selector` is filed: every pair of its local and remote prefixes, in the table of
+/// its family (both tables when both ranges are ANY).
+fn keys(selector: &Selector) -> Vec<Key> {
+    let (Some((local_family, locals)), Some((remote_family, remotes))) =
+        (prefixes(&selector.local), prefixes(&selector.remote))
+    else {
         return Vec::new();
+    };
+    let families: Vec<bool> = match (local_family, remote_family) {
+        (Some(a), Some(b)) if a != b => return Vec::new(),
+        (Some(family), _) | (None, Some(family)) => vec![family],
+        (None, None) => vec![false, true],
+    };
+    let mut out = Vec::new();
+    for v6 in families {
+        for local in &locals {
+            for remote in &remotes {
+                out.push(Key {
+                    v6,
+                    local: *local,
+                    remote: *remote,
+                });
+            }
+        }
     }
-    tables
-        .into_iter()
-        .flat_map(|table| {
-            let prefixes = if width == 0 {
-                vec![(0, 0)]
-            } else {
-                cover(start, end, width)
-            };
-            prefixes
-                .into_iter()
-                .map(move |(len, prefix)| Key { table, len, prefix })
-        })
-        .collect()
+    out
 }
 
 /// What the index keeps per SA, to unfile it.
@@ -270,11 +244,12 @@ struct Installed {
     keys: Vec<Key>,
 }
 
-/// Outbound SAs by the traffic selectors they were negotiated for.
+/// Outbound SAs by the SPD entry and traffic selectors they were negotiated for.
 #[derive(Debug, Clone)]
 pub(crate) struct SaPolicies {
     installed: HashMap<OutboundHandle, Installed, FixedState>,
-    tables: [Table; 4],
+    v4: Table,
+    v6: Table,
     next_sequence: u64,
 }
 
@@ -282,15 +257,21 @@ impl Default for SaPolicies {
     fn default() -> Self {
         Self {
             installed: HashMap::with_hasher(FixedState::with_seed(HANDLE_HASH_SEED)),
-            tables: Default::default(),
+            v4: Table::default(),
+            v6: Table::default(),
             next_sequence: 0,
         }
     }
 }
 
 impl SaPolicies {
-    /// Files `sa` under each of `selectors`, replacing what it was filed under before.
-    pub(crate) fn insert(&mut self, sa: OutboundHandle, selectors: &[Selector]) {
+    fn table(&mut self, v6: bool) -> &mut Table {
+        if v6 { &mut self.v6 } else { &mut self.v4 }
+    }
+
+    /// Files `sa` under `entry` and each of `selectors`, replacing what it was filed under
+    /// before (and its place in the install order).
+    pub(crate) fn insert(&mut self, sa: OutboundHandle, entry: SpdEntryId, selectors: &[Selector]) {
         self.remove(sa);
         let sequence = self.next_sequence;
         self.next_sequence = self.next_sequence.wrapping_add(1);
@@ -298,19 +279,15 @@ impl SaPolicies {
         for selector in selectors {
             let rank = Rank::of(selector, sequence);
             for key in keys(selector) {
-                if let Some(table) = self.tables.get_mut(key.table.index()) {
-                    table.file(
-                        key.len,
-                        key.prefix,
-                        Candidate {
-                            sa,
-                            selector: *selector,
-                            rank,
-                        },
-                    );
-                    if !filed.contains(&key) {
-                        filed.push(key);
-                    }
+                let candidate = Candidate {
+                    sa,
+                    entry,
+                    selector: *selector,
+                    rank,
+                };
+                self.table(key.v6).file(key.local, key.remote, candidate);
+                if !filed.contains(&key) {
+                    filed.push(key);
                 }
             }
         }
@@ -323,9 +300,7 @@ impl SaPolicies {
             return false;
         };
         for key in installed.keys {
-            if let Some(table) = self.tables.get_mut(key.table.index()) {
-                table.unfile(key.len, key.prefix, sa);
-            }
+            self.table(key.v6).unfile(key.local, key.remote, sa);
         }
         if self.installed.is_empty() {
             self.installed.shrink_to_fit();
@@ -343,30 +318,18 @@ impl SaPolicies {
         self.installed.contains_key(&sa)
     }
 
-    /// The SA whose selectors match the outbound `flow` most specifically.
-    pub(crate) fn lookup(&self, flow: &Flow) -> Option<OutboundHandle> {
-        let (local, remote, width, tables) = match (flow.source, flow.destination) {
+    /// The SA of `entry` whose selectors match the outbound `flow` most specifically.
+    pub(crate) fn lookup(&self, entry: SpdEntryId, flow: &Flow) -> Option<OutboundHandle> {
+        let (table, addresses, width) = match (flow.source, flow.destination) {
             (IpAddr::V4(s), IpAddr::V4(d)) => (
-                u128::from(s.to_bits()),
-                u128::from(d.to_bits()),
+                &self.v4,
+                (u128::from(s.to_bits()), u128::from(d.to_bits())),
                 32,
-                [TableId::V4Local, TableId::V4Remote],
             ),
-            (IpAddr::V6(s), IpAddr::V6(d)) => (
-                s.to_bits(),
-                d.to_bits(),
-                128,
-                [TableId::V6Local, TableId::V6Remote],
-            ),
+            (IpAddr::V6(s), IpAddr::V6(d)) => (&self.v6, (s.to_bits(), d.to_bits()), 128),
             _ => return None,
         };
-        let mut best = None;
-        for (table, address) in tables.into_iter().zip([local, remote]) {
-            if let Some(table) = self.tables.get(table.index()) {
-                best = table.best(address, width, flow, best);
-            }
-        }
-        best.map(|c| c.sa)
+        table.best(addresses, width, entry, flow).map(|c| c.sa)
     }
 }
 
@@ -421,5 +384,6 @@ mod tests {
             cover(0x7fff_ffff, 0x8000_0000, 32),
             vec![(32, 0x7fff_ffff), (32, 0x8000_0000)]
         );
+        assert_eq!(cover(0, u128::MAX, 128), vec![(0, 0)]);
     }
 }

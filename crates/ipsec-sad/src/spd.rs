@@ -2,9 +2,9 @@
 //! of selector sets and an action, PROTECT, BYPASS or DISCARD.
 //!
 //! The configured entries decide what to do with a packet; the SA that protects it is
-//! found by the selectors each installed SA was negotiated for (the per-SA policies of
-//! [`Spd::add_sa`]), not by the entry: one entry whose remote side is a /16 serves many
-//! peers, each with its own SAs (RFC 4301 §4.4.1.2, §5.1).
+//! found, among the SAs negotiated for the deciding entry, by the selectors each was
+//! negotiated for (the per-SA policies of [`Spd::add_sa`]): one entry whose remote side is
+//! a /16 serves many peers, each with its own SAs (RFC 4301 §4.4.1.2, §5.1).
 //!
 //! # Lookup cost
 //!
@@ -16,7 +16,8 @@
 //! cache decisions per flow (the SPD cache of RFC 4301 §4.4.1.2) in front of this.
 //!
 //! A PROTECT decision then finds its SA in an index of the installed SAs' selectors: one
-//! hash probe per prefix length in use, whatever the number of SAs (see `sa_policy.rs`).
+//! hash probe per pair of prefix lengths in use, whatever the number of SAs (see
+//! `sa_policy.rs`).
 
 use crate::error::SadError;
 use crate::flow::{Flow, FlowError};
@@ -209,16 +210,19 @@ impl Spd {
             .map(|(_, entry)| entry)
     }
 
-    /// Installs the per-SA policy of the outbound SA `sa`: from now on it protects the
-    /// outbound packets that match one of `selectors`, the traffic selectors it was
-    /// negotiated for, and that a PROTECT entry decides to protect (RFC 4301 §4.4.1.2: the
-    /// SPD-S entry made for a negotiated SA). Replaces the SA's earlier selectors.
+    /// Installs the per-SA policy of the outbound SA `sa`, negotiated for the PROTECT entry
+    /// `entry`: from now on it protects the outbound packets that `entry` decides to protect
+    /// and that match one of `selectors`, the traffic selectors it was negotiated for
+    /// (RFC 4301 §4.4.1.2: the SPD-S entry made for a negotiated SA). Replaces the SA's
+    /// earlier selectors.
     ///
-    /// Where several SAs match a packet, the most specific selector wins (most fixed
-    /// address bits, then a named protocol, then the most fixed port bits), and among
-    /// equals the SA added last: add a rekey's successor when it is to take over.
-    pub fn add_sa(&mut self, sa: OutboundHandle, selectors: &[Selector]) {
-        self.sas.insert(sa, selectors);
+    /// Where several SAs of the entry match a packet, the most specific selector wins (most
+    /// fixed address bits, then a named protocol, then the most fixed port bits), and among
+    /// equals the SA added first, so that a peer negotiating the same selectors later does
+    /// not take over another's traffic: remove a rekeyed SA's policy when adding its
+    /// successor's.
+    pub fn add_sa(&mut self, sa: OutboundHandle, entry: SpdEntryId, selectors: &[Selector]) {
+        self.sas.insert(sa, entry, selectors);
     }
 
     /// Removes the per-SA policy of `sa` (it expired, was replaced or deleted), so that its
@@ -237,10 +241,14 @@ impl Spd {
         self.sas.len()
     }
 
-    /// The installed SA whose selectors match the outbound `flow` most specifically,
-    /// whatever the entries say.
+    /// The installed SA that protects the outbound `flow`: of the entry that decides it,
+    /// the one whose selectors match most specifically.
     pub fn sa_for(&self, flow: &Flow) -> Option<OutboundHandle> {
-        self.sas.lookup(flow)
+        let (id, _) = self
+            .entries
+            .iter()
+            .find(|(_, entry)| entry.matches(flow, Direction::Outbound))?;
+        self.sas.lookup(*id, flow)
     }
 
     /// The entries in lookup order.
@@ -274,7 +282,7 @@ impl Spd {
         match &entry.action {
             Action::Protect { template } => {
                 let sa = match direction {
-                    Direction::Outbound => self.sas.lookup(flow),
+                    Direction::Outbound => self.sas.lookup(id, flow),
                     Direction::Inbound => None,
                 };
                 match sa {

@@ -1,7 +1,7 @@
 //! Per-SA outbound policies (RFC 4301 §4.4.1.2, §5.1): one PROTECT entry serving many
-//! peers, each packet going out on the SA negotiated for its addresses; the most specific
-//! selector winning, the latest SA among equals; and a property test of the index against
-//! a scan of every SA.
+//! peers, each packet going out on the SA negotiated for its addresses; only the deciding
+//! entry's SAs as candidates; the most specific selector winning, the first SA among
+//! equals; and a property test of the index against a scan of every SA.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 mod common;
@@ -65,7 +65,7 @@ fn udp4(source: [u8; 4], destination: [u8; 4]) -> Flow {
 fn one_entry_serves_a_hundred_peers_each_on_its_own_sa() {
     let mut spd = Spd::new();
     let mut sad = Sad::new();
-    spd.push(SpdEntry::new(
+    let entry = spd.push(SpdEntry::new(
         vec![Selector::addresses(
             net("10.1.0.0", 16),
             net("10.99.0.0", 16),
@@ -79,6 +79,7 @@ fn one_entry_serves_a_hundred_peers_each_on_its_own_sa() {
         // What IKE narrowed to for this peer: our /16 and its one address.
         spd.add_sa(
             handle,
+            entry,
             &[Selector::addresses(
                 net("10.1.0.0", 16),
                 AddrRange::single(IpAddr::V4(address)),
@@ -114,28 +115,28 @@ fn one_entry_serves_a_hundred_peers_each_on_its_own_sa() {
     }
 }
 
-#[test]
-fn the_most_specific_selector_wins_then_the_latest_sa() {
+/// An SPD whose one PROTECT entry takes every packet.
+fn protect_everything() -> (Spd, ipsec_sad::SpdEntryId) {
     let mut spd = Spd::new();
+    let entry = spd.push(SpdEntry::new(vec![Selector::ANY], protect()));
+    (spd, entry)
+}
+
+#[test]
+fn the_most_specific_selector_wins_then_the_first_sa() {
+    let (mut spd, entry) = protect_everything();
     let mut sad = Sad::new();
     let wide = install(&mut sad, 0x100);
     let narrow = install(&mut sad, 0x101);
     let tcp_only = install(&mut sad, 0x102);
+    let lan = Selector::addresses(net("10.1.0.0", 16), net("10.2.3.0", 24));
     spd.add_sa(
         wide,
+        entry,
         &[Selector::addresses(AddrRange::ANY_V4, AddrRange::ANY_V4)],
     );
-    spd.add_sa(
-        narrow,
-        &[Selector::addresses(
-            net("10.1.0.0", 16),
-            net("10.2.3.0", 24),
-        )],
-    );
-    spd.add_sa(
-        tcp_only,
-        &[Selector::addresses(net("10.1.0.0", 16), net("10.2.3.0", 24)).with_protocol(6)],
-    );
+    spd.add_sa(narrow, entry, &[lan]);
+    spd.add_sa(tcp_only, entry, &[lan.with_protocol(6)]);
     let udp = udp4([10, 1, 0, 1], [10, 2, 3, 4]);
     let mut tcp = udp;
     tcp.protocol = 6;
@@ -144,26 +145,27 @@ fn the_most_specific_selector_wins_then_the_latest_sa() {
     assert_eq!(spd.sa_for(&udp4([10, 1, 0, 1], [10, 2, 4, 4])), Some(wide));
     assert_eq!(spd.sa_for(&udp4([192, 0, 2, 1], [10, 2, 3, 4])), Some(wide));
 
-    // A rekey's successor with the same selectors takes over once added.
-    let successor = install(&mut sad, 0x103);
-    spd.add_sa(
-        successor,
-        &[Selector::addresses(
-            net("10.1.0.0", 16),
-            net("10.2.3.0", 24),
-        )],
-    );
-    assert_eq!(spd.sa_for(&udp), Some(successor));
-    spd.remove_sa(successor);
+    // Another peer negotiating the same selectors later does not take the traffic over.
+    let latecomer = install(&mut sad, 0x103);
+    spd.add_sa(latecomer, entry, &[lan]);
     assert_eq!(spd.sa_for(&udp), Some(narrow));
-    // Adding an SA again replaces its selectors and makes it the latest.
+    // A rekey's successor takes over once its predecessor's policy goes.
+    spd.remove_sa(narrow);
+    assert_eq!(spd.sa_for(&udp), Some(latecomer));
+    spd.remove_sa(latecomer);
+    assert_eq!(spd.sa_for(&udp), Some(wide));
+    // Adding an SA again replaces its selectors.
     spd.add_sa(
-        narrow,
+        tcp_only,
+        entry,
         &[Selector::addresses(AddrRange::ANY_V4, net("10.9.0.0", 16))],
     );
-    assert_eq!(spd.sa_for(&udp), Some(wide));
-    assert_eq!(spd.sa_for(&udp4([1, 1, 1, 1], [10, 9, 0, 1])), Some(narrow));
-    assert_eq!(spd.sa_count(), 3);
+    assert_eq!(spd.sa_for(&tcp), Some(wide));
+    assert_eq!(
+        spd.sa_for(&udp4([1, 1, 1, 1], [10, 9, 0, 1])),
+        Some(tcp_only)
+    );
+    assert_eq!(spd.sa_count(), 2);
     // IPv6 packets find no IPv4 SA.
     let v6 = flow(
         IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -174,21 +176,78 @@ fn the_most_specific_selector_wins_then_the_latest_sa() {
     assert_eq!(spd.sa_for(&v6), None);
     // Selectors that are ANY in both address fields serve both families.
     let any = install(&mut sad, 0x104);
-    spd.add_sa(any, &[Selector::ANY]);
+    spd.add_sa(any, entry, &[Selector::ANY]);
     assert_eq!(spd.sa_for(&v6), Some(any));
-    for handle in [wide, narrow, tcp_only, any] {
+    for handle in [wide, tcp_only, any] {
         assert!(spd.remove_sa(handle));
     }
     assert_eq!(spd.sa_for(&udp), None);
 }
 
+/// An SA negotiated under one connection's policy never carries traffic another policy
+/// decided, however specific its selectors (RFC 4301 §5.1: the entry that matched decides).
+#[test]
+fn only_the_deciding_entrys_sas_are_candidates() {
+    let mut spd = Spd::new();
+    let mut sad = Sad::new();
+    let site = spd.push(SpdEntry::new(
+        vec![Selector::addresses(
+            net("10.1.0.0", 16),
+            net("10.2.0.0", 16),
+        )],
+        protect(),
+    ));
+    let road = spd.push(SpdEntry::new(
+        vec![Selector::addresses(net("10.1.0.0", 16), net("10.0.0.0", 8))],
+        protect(),
+    ));
+    let tunnel = install(&mut sad, 0x200);
+    spd.add_sa(
+        tunnel,
+        site,
+        &[Selector::addresses(
+            net("10.1.0.0", 16),
+            net("10.2.0.0", 16),
+        )],
+    );
+    // A road warrior of the second connection claims an address behind the site peer.
+    let intruder = install(&mut sad, 0x201);
+    spd.add_sa(
+        intruder,
+        road,
+        &[Selector::addresses(
+            net("10.1.0.0", 16),
+            AddrRange::single(v4("10.2.0.5")),
+        )],
+    );
+    let to_site = udp4([10, 1, 0, 1], [10, 2, 0, 5]);
+    assert_eq!(spd.sa_for(&to_site), Some(tunnel));
+    assert!(matches!(
+        spd.lookup_outbound(&to_site),
+        Decision::Protect { sa, id, .. } if sa == tunnel && id == site
+    ));
+    // The road warrior's own addresses, outside the site's range, are its.
+    spd.add_sa(
+        intruder,
+        road,
+        &[Selector::addresses(
+            net("10.1.0.0", 16),
+            AddrRange::single(v4("10.7.0.5")),
+        )],
+    );
+    assert_eq!(
+        spd.sa_for(&udp4([10, 1, 0, 1], [10, 7, 0, 5])),
+        Some(intruder)
+    );
+}
+
 #[test]
 fn ranges_that_are_not_prefixes_and_ipv6() {
-    let mut spd = Spd::new();
+    let (mut spd, entry) = protect_everything();
     let mut sad = Sad::new();
     let odd = install(&mut sad, 0x200);
     let range = AddrRange::new(v4("10.0.0.255"), v4("10.0.1.0")).unwrap();
-    spd.add_sa(odd, &[Selector::addresses(AddrRange::ANY_V4, range)]);
+    spd.add_sa(odd, entry, &[Selector::addresses(AddrRange::ANY_V4, range)]);
     assert_eq!(spd.sa_for(&udp4([1, 2, 3, 4], [10, 0, 0, 255])), Some(odd));
     assert_eq!(spd.sa_for(&udp4([1, 2, 3, 4], [10, 0, 1, 0])), Some(odd));
     assert_eq!(spd.sa_for(&udp4([1, 2, 3, 4], [10, 0, 0, 254])), None);
@@ -197,7 +256,7 @@ fn ranges_that_are_not_prefixes_and_ipv6() {
     let six = install(&mut sad, 0x201);
     let local = AddrRange::prefix(v6("2001:db8:1::"), 48).unwrap();
     let remote = AddrRange::single(v6("2001:db8:99::7"));
-    spd.add_sa(six, &[Selector::addresses(local, remote)]);
+    spd.add_sa(six, entry, &[Selector::addresses(local, remote)]);
     let hit = flow(v6("2001:db8:1::5"), v6("2001:db8:99::7"), 58, (0, 0));
     let miss = flow(v6("2001:db8:1::5"), v6("2001:db8:99::8"), 58, (0, 0));
     assert_eq!(spd.sa_for(&hit), Some(six));
@@ -244,7 +303,8 @@ fn reference_lookup(
         for selector in selectors {
             if selector.matches(flow, ipsec_sad::Direction::Outbound) {
                 let rank = (reference_rank(selector), order, *handle);
-                if best.is_none_or(|b| (rank.0, rank.1) > (b.0, b.1)) {
+                // More specific wins; among equals, the one added first.
+                if best.is_none_or(|b| rank.0 > b.0 || (rank.0 == b.0 && rank.1 < b.1)) {
                     best = Some(rank);
                 }
             }
@@ -318,7 +378,7 @@ proptest! {
     ) {
         let mut sad = Sad::new();
         let handles: Vec<OutboundHandle> = (0..12).map(|i| install(&mut sad, 0x300 + i)).collect();
-        let mut spd = Spd::new();
+        let (mut spd, entry) = protect_everything();
         // In install order, as the index ranks equals.
         let mut installed: Vec<(OutboundHandle, Vec<Selector>)> = Vec::new();
         for op in ops {
@@ -327,7 +387,7 @@ proptest! {
                     let handle = handles[sa];
                     installed.retain(|(h, _)| *h != handle);
                     installed.push((handle, selectors.clone()));
-                    spd.add_sa(handle, &selectors);
+                    spd.add_sa(handle, entry, &selectors);
                 }
                 Op::Remove(sa) => {
                     let handle = handles[sa];

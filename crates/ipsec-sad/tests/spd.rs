@@ -140,7 +140,7 @@ fn protect_without_an_sa_asks_for_one_and_with_one_returns_it() {
             SaConfig::new(Mode::Tunnel, vec![lan_to_lan()], lifetime),
         )
         .unwrap();
-    spd.add_sa(handle, &[lan_to_lan()]);
+    spd.add_sa(handle, id, &[lan_to_lan()]);
     assert!(spd.has_sa(handle));
     assert!(matches!(
         spd.lookup_outbound(&flow),

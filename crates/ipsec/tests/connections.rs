@@ -747,3 +747,161 @@ fn esp_null_with_integrity_negotiates() {
     net.run(Duration::from_secs(1));
     assert_eq!(net.nodes[b].delivered[0].0.as_ref(), packet.as_slice());
 }
+
+/// Packets that hit a trap while its Child SA is on its way start one Child SA, not one
+/// each.
+#[test]
+fn repeated_acquires_make_one_child_sa() {
+    let (mut net, a, b) = pair(|is_a, c, ch| {
+        (
+            c,
+            if is_a {
+                ch.start_action(StartAction::Trap)
+            } else {
+                ch
+            },
+        )
+    });
+    for i in 0..3 {
+        assert_eq!(
+            ping_a_to_b(&mut net, a, &format!("{i}")),
+            SendOutcome::Acquiring
+        );
+    }
+    net.run(Duration::from_millis(12));
+    for i in 3..6 {
+        ping_a_to_b(&mut net, a, &format!("{i}"));
+    }
+    net.run(Duration::from_secs(3));
+    assert_eq!(net.nodes[a].endpoint.child_sas(net.now).len(), 1);
+    assert_eq!(net.nodes[b].endpoint.child_sas(net.now).len(), 1);
+    // And on an established IKE SA, asking for a child it has gives nothing more.
+    net.with(a, |e, now| e.initiate_child(now, "site", "net"))
+        .unwrap();
+    net.with(a, |e, now| e.initiate_child(now, "site", "net"))
+        .unwrap();
+    net.run(Duration::from_secs(2));
+    assert_eq!(net.nodes[b].endpoint.child_sas(net.now).len(), 1);
+}
+
+/// A retry after a failed initiation asks for the same children as the first attempt.
+#[test]
+fn a_retried_initiation_brings_up_every_child_it_was_for() {
+    let mut net = Net::new();
+    let now = net.now;
+    let second = |ch: ChildBuilder, name: &str, nets: (&str, &str)| {
+        let _ = ch;
+        Child::builder(name)
+            .local_ts(nets.0)
+            .remote_ts(nets.1)
+            .esp_proposals("aes128gcm16")
+    };
+    let (c, ch) = site(true);
+    let a_config = Config::builder()
+        .connection(
+            c.keyingtries(3)
+                .child(ch.start_action(StartAction::Start).build())
+                .child(
+                    second(Child::builder("x"), "more", ("10.3.0.0/16", "10.4.0.0/16"))
+                        .start_action(StartAction::Start)
+                        .build(),
+                )
+                .build(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    let (c, ch) = site(false);
+    let b_config = Config::builder()
+        .connection(
+            c.child(ch.build())
+                .child(second(Child::builder("x"), "more", ("10.4.0.0/16", "10.3.0.0/16")).build())
+                .build(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    let b = net.add(
+        "B",
+        GW_B.into(),
+        Endpoint::new(now, b_config, Box::new(SeededRandom::from_u64(2))).unwrap(),
+    );
+    // B is unreachable for the first attempt.
+    let until = now + Duration::from_secs(70);
+    let clock = std::rc::Rc::new(std::cell::Cell::new(now));
+    let seen = clock.clone();
+    net.drop = Some(Box::new(move |to, _| to == b && seen.get() < until));
+    let a = net.add(
+        "A",
+        GW_A.into(),
+        Endpoint::new(now, a_config, Box::new(SeededRandom::from_u64(1))).unwrap(),
+    );
+    for _ in 0..150 {
+        net.run(Duration::from_secs(1));
+        clock.set(net.now);
+    }
+    assert!(net.nodes[a].events.iter().any(|e| matches!(
+        e,
+        Event::IkeSaClosed {
+            reason: CloseReason::EstablishmentTimeout,
+            ..
+        }
+    )));
+    let mut children: Vec<String> = net.nodes[b]
+        .endpoint
+        .child_sas(net.now)
+        .into_iter()
+        .map(|c| c.child)
+        .collect();
+    children.sort();
+    assert_eq!(children, vec!["more".to_string(), "net".to_string()]);
+    assert_eq!(ike_count(&net, a), 1);
+}
+
+/// AH covers the IP header and cannot cross a NAT: with UDP encapsulation an AH-only child
+/// is refused, not installed to fail on the wire, and a child offering AH and ESP gets ESP.
+#[test]
+fn ah_is_not_negotiated_under_udp_encapsulation() {
+    let ah_only = |is_a: bool| {
+        let nets = if is_a {
+            ("10.1.0.0/16", "10.2.0.0/16")
+        } else {
+            ("10.2.0.0/16", "10.1.0.0/16")
+        };
+        Child::builder("net")
+            .local_ts(nets.0)
+            .remote_ts(nets.1)
+            .ah_proposals("sha256")
+    };
+    let (mut net, a, b) = pair(|is_a, c, _| (if is_a { c.encap(true) } else { c }, ah_only(is_a)));
+    net.with(a, |e, now| e.connect(now, "site")).unwrap();
+    net.run(Duration::from_secs(2));
+    // Only AH to ask for, and a NAT: the initiator gives up before IKE_AUTH, saying why.
+    assert_eq!((ike_count(&net, a), ike_count(&net, b)), (0, 0));
+    assert!(net.nodes[b].endpoint.child_sas(net.now).is_empty());
+    assert!(events_of(&net, a).iter().any(|e| matches!(
+        e,
+        Event::IkeSaClosed {
+            reason: CloseReason::NoProposalChosen,
+            ..
+        }
+    )));
+    assert!(events_of(&net, a).iter().any(|e| matches!(
+        e,
+        Event::ChildSaFailed {
+            reason: NotifyType::NoProposalChosen,
+            ..
+        }
+    )));
+    let (mut net, a, _) = pair(|is_a, c, ch| {
+        (
+            if is_a { c.encap(true) } else { c },
+            ch.ah_proposals("sha256"),
+        )
+    });
+    net.with(a, |e, now| e.connect(now, "site")).unwrap();
+    net.run(Duration::from_secs(2));
+    let child = &net.nodes[a].endpoint.child_sas(net.now)[0];
+    assert_eq!(child.protocol, ipsec::IpsecProtocol::Esp);
+    assert!(child.udp_encapsulation.is_some());
+}

@@ -288,3 +288,50 @@ fn a_key_per_user_on_one_connection() {
     )));
     assert!(net.nodes[impostor].endpoint.ike_sas(net.now).is_empty());
 }
+
+/// A client that claims an inner address another client already has (nothing assigns
+/// addresses without a pool) does not take that client's traffic over: among equally
+/// specific SAs of the connection, the first one keeps it.
+#[test]
+fn a_later_client_cannot_take_another_clients_address() {
+    let mut net = Net::new();
+    let start = net.now;
+    let gw = net.add("gateway", GATEWAY.into(), gateway(start));
+    let owner = net.add("owner", client_outer(0).into(), client(start, 0));
+    net.with(owner, |e, now| e.connect(now, "home")).unwrap();
+    net.run(Duration::from_secs(2));
+    // Client 1 proposes client 0's inner address as its own.
+    let connection = Connection::builder("home")
+        .local_addrs(&client_outer(1).to_string())
+        .remote_addrs(&GATEWAY.to_string())
+        .local_id("client1.clients.example")
+        .remote_id("gw.example")
+        .psk(b"the clients' group key")
+        .proposals("aes128gcm16-prfsha256-x25519")
+        .child(
+            Child::builder("net")
+                .local_ts(&format!("{}/32", client_inner(0)))
+                .remote_ts("10.1.0.0/16")
+                .esp_proposals("aes128gcm16")
+                .build(),
+        )
+        .build();
+    let config = Config::builder()
+        .connection(connection)
+        .unwrap()
+        .build()
+        .unwrap();
+    let thief = net.add(
+        "thief",
+        client_outer(1).into(),
+        Endpoint::new(start, config, Box::new(SeededRandom::from_u64(99))).unwrap(),
+    );
+    net.with(thief, |e, now| e.connect(now, "home")).unwrap();
+    net.run(Duration::from_secs(2));
+    assert_eq!(net.nodes[gw].endpoint.child_sas(net.now).len(), 2);
+    let down = udp_packet(SERVER, client_inner(0), b"for the owner");
+    assert_eq!(net.send(gw, &down), SendOutcome::Sent);
+    net.run(Duration::from_secs(1));
+    assert_eq!(net.nodes[owner].delivered.len(), 1);
+    assert!(net.nodes[thief].delivered.is_empty());
+}

@@ -112,6 +112,18 @@ struct Negotiated {
     outbound_spi: u32,
 }
 
+/// The proposals of `config` that can be used on this IKE SA: AH covers the IP header and
+/// does not cross a NAT (RFC 3948 encapsulates ESP only), so with UDP encapsulation its
+/// proposals are left out, offered or accepted.
+pub(super) fn usable(config: &ChildConfig, encapsulate: bool) -> Vec<crate::config::ChildProposal> {
+    config
+        .proposals
+        .iter()
+        .filter(|p| !(encapsulate && p.protocol == IpsecProtocol::Ah))
+        .cloned()
+        .collect()
+}
+
 /// The Child SA part of a request: SA (with our inbound `spi`), TSi, TSr and the mode
 /// notifications (RFC 7296 §1.3.1). `selectors` are the ones to propose (a rekey proposes
 /// the SA's agreed ones, §2.8); `with_dh` keeps the PFS groups, which IKE_AUTH leaves out.
@@ -120,9 +132,11 @@ pub(super) fn request_payloads(
     spi: u32,
     selectors: (&[TrafficSelector], &[TrafficSelector]),
     with_dh: bool,
+    encapsulate: bool,
 ) -> Vec<Payload> {
+    let proposals = usable(config, encapsulate);
     let mut payloads = vec![
-        Payload::SecurityAssociation(proposal::child_sa_payload(&config.proposals, spi, with_dh)),
+        Payload::SecurityAssociation(proposal::child_sa_payload(&proposals, spi, with_dh)),
         Payload::TsInitiator(TrafficSelectors {
             selectors: selectors.0.to_vec(),
         }),
@@ -176,6 +190,7 @@ fn fit(
 /// ours (RFC 7296 §2.9), the mode we asked for.
 fn accept_answer(
     config: &ChildConfig,
+    encapsulate: bool,
     proposed: (&[TrafficSelector], &[TrafficSelector]),
     payloads: &Payloads,
 ) -> Result<Negotiated, NotifyType> {
@@ -185,8 +200,9 @@ fn accept_answer(
     let (Some(sa), Some(ts_i), Some(ts_r)) = (&payloads.sa, &payloads.ts_i, &payloads.ts_r) else {
         return Err(NotifyType::NoProposalChosen);
     };
-    let (algorithms, outbound_spi) = proposal::accept_chosen_child(&config.proposals, sa)
-        .map_err(|_| NotifyType::NoProposalChosen)?;
+    let (algorithms, outbound_spi) =
+        proposal::accept_chosen_child(&usable(config, encapsulate), sa)
+            .map_err(|_| NotifyType::NoProposalChosen)?;
     if !ts::within(ts_i, proposed.0) || !ts::within(ts_r, proposed.1) {
         return Err(NotifyType::TsUnacceptable);
     }
@@ -300,7 +316,13 @@ impl IkeSa {
         payloads: &Payloads,
         child_spi: u32,
     ) -> Result<ChildSa, NotifyType> {
-        let agreed = accept_answer(config, (&config.local_ts, &config.remote_ts), payloads)?;
+        let encapsulate = self.nat.encapsulate();
+        let agreed = accept_answer(
+            config,
+            encapsulate,
+            (&config.local_ts, &config.remote_ts),
+            payloads,
+        )?;
         let (child, ready) = self
             .make_child(
                 ctx,
@@ -366,9 +388,12 @@ impl IkeSa {
         let mut refusal = (first(), NotifyType::NoProposalChosen);
         let mut found = None;
         for config in &peer.children {
-            let Some((number, algorithms, outbound_spi)) =
-                proposal::select_child(&config.proposals, sa, ctx.config.provider, None)
-            else {
+            let Some((number, algorithms, outbound_spi)) = proposal::select_child(
+                &usable(config, self.nat.encapsulate()),
+                sa,
+                ctx.config.provider,
+                None,
+            ) else {
                 continue;
             };
             match fit(config, ts_i, ts_r, transport) {
@@ -456,8 +481,13 @@ impl IkeSa {
                 data: Vec::new(),
             }));
         }
-        let mut child_payloads =
-            request_payloads(&config, inbound_spi, (&selectors.0, &selectors.1), true);
+        let mut child_payloads = request_payloads(
+            &config,
+            inbound_spi,
+            (&selectors.0, &selectors.1),
+            true,
+            self.nat.encapsulate(),
+        );
         // SA first, then Nonce and KE, then the selectors (RFC 7296 §1.3).
         let sa = child_payloads.remove(0);
         payloads.push(sa);
@@ -497,7 +527,12 @@ impl IkeSa {
         payloads: Payloads,
     ) -> Result<(), DropReason> {
         let proposed = (&exchange.proposed.0[..], &exchange.proposed.1[..]);
-        let agreed = match accept_answer(&exchange.config, proposed, &payloads) {
+        let agreed = match accept_answer(
+            &exchange.config,
+            self.nat.encapsulate(),
+            proposed,
+            &payloads,
+        ) {
             Ok(agreed) => agreed,
             Err(reason) => {
                 ctx.child_spis.remove(&exchange.inbound_spi);
@@ -676,7 +711,8 @@ impl IkeSa {
             // RFC 7296 §2.25: the peer lost the SA; drop ours and make a new one.
             NotifyType::ChildSaNotFound => {
                 if let Some(old) = exchange.rekeys {
-                    self.remove_child(ctx, old, true);
+                    // The peer lost it (RFC 7296 §2.25): not a close of the peer's.
+                    self.remove_child(ctx, old, false);
                     self.enqueue(Task::CreateChild {
                         config: exchange.config,
                         group: None,
@@ -883,7 +919,7 @@ impl IkeSa {
         let mut found = None;
         for config in configs {
             match proposal::select_child_create(
-                &config.proposals,
+                &usable(&config, self.nat.encapsulate()),
                 sa,
                 ctx.config.provider,
                 ke_group,

@@ -214,6 +214,18 @@ impl IkeSa {
         }
         self.window.outstanding = None;
         let child = self.auth_child.clone().ok_or(Error::Internal("no child"))?;
+        if super::child::usable(&child, self.nat.encapsulate()).is_empty() {
+            // Only AH was configured and a NAT (or forced encapsulation) rules it out
+            // (RFC 3948 carries ESP only): nothing to ask for in IKE_AUTH.
+            ctx.events.push_back(Event::ChildSaFailed {
+                handle: self.handle,
+                child: child.name.clone(),
+                reason: NotifyType::NoProposalChosen,
+                rekeying: None,
+            });
+            self.close(ctx, CloseReason::NoProposalChosen);
+            return Ok(());
+        }
         let child_spi = ctx.child_spi()?;
         self.state = State::AuthSent(Box::new(AuthSent {
             secured,
@@ -221,9 +233,13 @@ impl IkeSa {
             child: child.clone(),
         }));
         if let Err(error) = self.send_auth_request(ctx, &peer, &child, child_spi) {
-            // The key went away since the initiation was accepted: nothing to sign with.
             ctx.child_spis.remove(&child_spi);
-            self.close(ctx, CloseReason::AuthenticationFailed);
+            let reason = match error {
+                // The key went away since the initiation was accepted: nothing to sign with.
+                Error::MissingCredentials => CloseReason::AuthenticationFailed,
+                _ => CloseReason::ProtocolError,
+            };
+            self.close(ctx, reason);
             return Err(error.into());
         }
         self.schedule_keepalive(ctx);
@@ -299,6 +315,7 @@ impl IkeSa {
             child_spi,
             (&child.local_ts, &child.remote_ts),
             false,
+            self.nat.encapsulate(),
         ));
         self.send_request(ctx, RequestKind::IkeAuth, ExchangeType::IkeAuth, &payloads)
     }

@@ -40,6 +40,10 @@ fn selector(local: &TrafficSelector, remote: &TrafficSelector) -> Option<Selecto
     };
     let (local_addresses, local_protocol, local_port) = range(local)?;
     let (remote_addresses, remote_protocol, remote_port) = range(remote)?;
+    if matches!(local, TrafficSelector::Ipv4(_)) != matches!(remote, TrafficSelector::Ipv4(_)) {
+        // An IPv4 range with an IPv6 one matches no packet.
+        return None;
+    }
     let protocol = match (local_protocol, remote_protocol) {
         (0, p) | (p, 0) => p,
         (a, b) if a == b => a,
@@ -191,10 +195,6 @@ impl Endpoint {
                 }
             }
         };
-        if ready.active {
-            // RFC 4301 §4.4.1.2: the SA serves exactly the selectors negotiated for it.
-            self.spd.add_sa(handle, &selectors);
-        }
         self.children.by_outbound.insert(handle, ready.inbound_spi);
         self.children.by_spi.insert(
             ready.inbound_spi,
@@ -227,10 +227,43 @@ impl Endpoint {
         {
             self.timers.add(at, Timer::Inactivity(ready.inbound_spi));
         }
+        if ready.active {
+            self.publish_policy(ready.inbound_spi);
+        }
         if let Some(log) = &self.config.key_log {
             self.log_child(log.as_ref(), ready);
         }
         Ok(())
+    }
+
+    /// Files the policy of an active Child SA again, under its child's current SPD entry.
+    pub(super) fn republish(&mut self, spi: u32) {
+        self.publish_policy(spi);
+    }
+
+    /// Makes the Child SA with inbound SPI `spi` the one its traffic goes out on: its
+    /// per-SA policy under its child's SPD entry, with the selectors negotiated for it
+    /// (RFC 4301 §4.4.1.2); the policy of the SA it rekeyed goes, so that the successor
+    /// takes over (RFC 7296 §2.8).
+    fn publish_policy(&mut self, spi: u32) {
+        let Some(child) = self.children.by_spi.get(&spi) else {
+            return;
+        };
+        let (outbound, rekeyed) = (child.outbound, child.rekeyed);
+        let entry = self
+            .connection_state(&child.connection)
+            .and_then(|c| c.policies.iter().find(|(name, _)| *name == child.child))
+            .map(|(_, id)| *id);
+        let selectors = self
+            .sad
+            .outbound(outbound)
+            .map(|e| e.config().selectors.clone());
+        if let Some(old) = rekeyed.and_then(|old| self.children.by_spi.get(&old)) {
+            self.spd.remove_sa(old.outbound);
+        }
+        if let (Some(entry), Some(selectors)) = (entry, selectors) {
+            self.spd.add_sa(outbound, entry, &selectors);
+        }
     }
 
     fn log_child(&self, log: &dyn crate::keylog::KeyLog, ready: &ChildSaReady) {
@@ -274,10 +307,7 @@ impl Endpoint {
             return;
         }
         child.pending = false;
-        let outbound = child.outbound;
-        if let Some(entry) = self.sad.outbound(outbound) {
-            self.spd.add_sa(outbound, &entry.config().selectors);
-        }
+        self.publish_policy(spi);
     }
 
     /// Removes a Child SA: its outbound SA and policy at once, its inbound SA at once or,

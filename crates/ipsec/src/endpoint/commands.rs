@@ -17,6 +17,12 @@ impl Endpoint {
     /// Loads `connection`: one PROTECT policy per child, whose traffic finds the Child SAs
     /// negotiated for it (RFC 4301 §4.4.1); trapped children start on traffic.
     pub(super) fn load(&mut self, connection: Connection) {
+        let (index, position) = (self.connections.len(), self.spd.len());
+        self.load_at(connection, index, position);
+    }
+
+    /// Loads `connection` as the `index`th, its policies from SPD position `position` on.
+    fn load_at(&mut self, connection: Connection, index: usize, mut position: usize) {
         let peer = Arc::new(connection.peer_config());
         let mut policies = Vec::new();
         for child in &connection.children {
@@ -31,10 +37,15 @@ impl Endpoint {
                 proposals: Vec::new(),
                 lifetime: LifetimeTemplate::default(),
             };
-            let id = self.spd.push(SpdEntry::new(
+            let entry = SpdEntry::new(
                 selectors(&child.local_ts, &child.remote_ts),
                 SpdAction::Protect { template },
-            ));
+            );
+            let id = match self.spd.insert(position.min(self.spd.len()), entry.clone()) {
+                Ok(id) => id,
+                Err(_) => self.spd.push(entry),
+            };
+            position += 1;
             self.policy_owners
                 .insert(id, (connection.name.clone(), child.name.clone()));
             policies.push((child.name.clone(), id));
@@ -45,7 +56,7 @@ impl Endpoint {
             .filter(|c| c.start_action.traps())
             .map(|c| c.name.clone())
             .collect();
-        self.connections.push(ConnectionState {
+        let state = ConnectionState {
             connection: Arc::new(connection),
             peer,
             policies,
@@ -54,7 +65,9 @@ impl Endpoint {
             attempts: 0,
             trapped,
             gone: Traffic::default(),
-        });
+        };
+        self.connections
+            .insert(index.min(self.connections.len()), state);
     }
 
     /// Tells IKE which peers may connect now.
@@ -142,22 +155,23 @@ impl Endpoint {
         };
         let up = self.ike_sas.get(&handle).is_some_and(|s| s.established);
         let has_child = self.ike_sas.get(&handle).is_some_and(|s| {
-            s.children.iter().any(|spi| {
-                self.children
-                    .by_spi
-                    .get(spi)
-                    .is_some_and(|c| c.child == child)
-            })
+            s.pending.contains(child)
+                || s.children.iter().any(|spi| {
+                    self.children
+                        .by_spi
+                        .get(spi)
+                        .is_some_and(|c| c.child == child)
+                })
         });
         if has_child {
             return Ok(handle);
         }
         if up {
             self.create_child(now, handle, connection, child);
-        } else if let Some(state) = self.ike_sas.get_mut(&handle)
-            && !state.queued.iter().any(|c| c == child)
-        {
+        } else if let Some(state) = self.ike_sas.get_mut(&handle) {
             state.queued.push(child.to_string());
+            state.requested.push(child.to_string());
+            state.pending.insert(child.to_string());
         }
         self.pump(now);
         Ok(handle)
@@ -191,9 +205,9 @@ impl Endpoint {
             handle,
             IkeState {
                 connection: connection.to_string(),
-                children: Vec::new(),
-                queued: Vec::new(),
-                established: false,
+                requested: vec![child.to_string()],
+                pending: [child.to_string()].into_iter().collect(),
+                ..IkeState::default()
             },
         );
         if let Some(state) = self.connection_state_mut(connection) {
@@ -216,8 +230,11 @@ impl Endpoint {
         let config = self
             .connection_state(connection)
             .and_then(|c| c.peer.child(child).cloned());
-        if let Some(config) = config {
-            let _ = self.ike.create_child_sa(now, handle, config);
+        if let Some(config) = config
+            && self.ike.create_child_sa(now, handle, config).is_ok()
+            && let Some(state) = self.ike_sas.get_mut(&handle)
+        {
+            state.pending.insert(child.to_string());
         }
     }
 
@@ -335,8 +352,11 @@ impl Endpoint {
         Ok(())
     }
 
-    /// Replaces the connection of the same name: IKE SAs made with the old one carry on
-    /// with it until they go; new ones use the new one.
+    /// Replaces the connection of the same name, in its place in the configuration's
+    /// order. IKE SAs made with the old one keep what they negotiated and their IKE
+    /// settings; Child SAs created from now on, and the policies of the existing ones, take
+    /// the new children of the same names (a child that is gone leaves its Child SAs
+    /// running until they end, without a policy for new traffic).
     pub fn replace_connection(
         &mut self,
         now: Instant,
@@ -361,15 +381,46 @@ impl Endpoint {
             return Ok(());
         };
         let old = self.connections.remove(index);
+        let position = old
+            .policies
+            .first()
+            .and_then(|(_, id)| self.spd.position(*id))
+            .unwrap_or(self.spd.len());
         for (_, id) in &old.policies {
             self.spd.remove(*id);
             self.policy_owners.remove(id);
         }
-        self.load(connection);
-        if let Some(new) = self.connections.last_mut() {
+        self.load_at(connection, index, position);
+        if let Some(new) = self.connections.get_mut(index) {
             new.ike_sas = old.ike_sas;
             new.initiated = old.initiated;
+            new.attempts = old.attempts;
             new.gone = old.gone;
+            // Traps a close or dead-peer action set stay, for children still there.
+            let names: Vec<String> = new.policies.iter().map(|(n, _)| n.clone()).collect();
+            new.trapped
+                .extend(old.trapped.into_iter().filter(|t| names.contains(t)));
+        }
+        // The running Child SAs' policies move to the new entries.
+        let handles: Vec<IkeSaHandle> = self
+            .connections
+            .get(index)
+            .map(|c| c.ike_sas.iter().copied().collect())
+            .unwrap_or_default();
+        for handle in handles {
+            for spi in self
+                .ike_sas
+                .get(&handle)
+                .map(|s| s.children.clone())
+                .unwrap_or_default()
+            {
+                let outbound = self.children.by_spi.get(&spi).map(|c| c.outbound);
+                if let Some(outbound) = outbound
+                    && self.spd.remove_sa(outbound)
+                {
+                    self.republish(spi);
+                }
+            }
         }
         self.publish_peers();
         self.start_children(now, &name);

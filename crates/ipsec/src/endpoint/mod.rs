@@ -302,9 +302,7 @@ impl Endpoint {
             } => {
                 let state = self.ike_sas.entry(handle).or_insert_with(|| IkeState {
                     connection: connection.clone(),
-                    children: Vec::new(),
-                    queued: Vec::new(),
-                    established: false,
+                    ..IkeState::default()
                 });
                 state.established = true;
                 let queued = std::mem::take(&mut state.queued);
@@ -331,7 +329,12 @@ impl Endpoint {
                     self.create_child(now, handle, &connection, &child);
                 }
             }
-            ipsec_ikev2::Event::ChildSaReady(ready) => self.install(now, *ready),
+            ipsec_ikev2::Event::ChildSaReady(ready) => {
+                if let Some(state) = self.ike_sas.get_mut(&ready.ike_sa) {
+                    state.pending.remove(&ready.child);
+                }
+                self.install(now, *ready)
+            }
             ipsec_ikev2::Event::ChildSaActive { inbound_spi, .. } => self.activate(inbound_spi),
             ipsec_ikev2::Event::ChildSaFailed {
                 handle,
@@ -339,6 +342,11 @@ impl Endpoint {
                 reason,
                 rekeying,
             } => {
+                if rekeying.is_none()
+                    && let Some(state) = self.ike_sas.get_mut(&handle)
+                {
+                    state.pending.remove(&child);
+                }
                 self.events.push_back(Event::ChildSaFailed {
                     connection: self.connection_of(handle),
                     child,
@@ -379,6 +387,19 @@ impl Endpoint {
                 }
             }
             ipsec_ikev2::Event::PathChanged { handle, path } => self.follow(handle, path),
+            ipsec_ikev2::Event::IkeSaReplaced { handle } => {
+                // Its traffic goes to the SAs that replace it while its Delete is on the way.
+                for spi in self
+                    .ike_sas
+                    .get(&handle)
+                    .map(|s| s.children.clone())
+                    .unwrap_or_default()
+                {
+                    if let Some(child) = self.children.by_spi.get(&spi) {
+                        self.spd.remove_sa(child.outbound);
+                    }
+                }
+            }
             ipsec_ikev2::Event::Refused {
                 handle,
                 connection,
@@ -413,11 +434,19 @@ impl Endpoint {
         outbound_spi: u32,
         reason: ChildDeleteReason,
     ) {
-        let linger = (reason == ChildDeleteReason::Rekeyed).then(|| now + REKEYED_INBOUND_LINGER);
+        let linger = (reason == ChildDeleteReason::Rekeyed)
+            .then(|| now.checked_add(REKEYED_INBOUND_LINGER))
+            .flatten();
         let Some(child) = self.remove_child(handle, inbound_spi, outbound_spi, linger, reason)
         else {
             return;
         };
+        if reason == ChildDeleteReason::IkeSaClosed
+            && let Some(state) = self.ike_sas.get_mut(&handle)
+            && !state.lost.contains(&child.1)
+        {
+            state.lost.push(child.1.clone());
+        }
         if reason == ChildDeleteReason::Peer {
             let action = self
                 .connection_state(&child.0)
@@ -451,6 +480,7 @@ impl Endpoint {
             // PeerRefused): the caller never heard of it.
             return;
         };
+        let mut lost = state.lost.clone();
         for inbound in state.children.clone() {
             let outbound = self
                 .children
@@ -458,13 +488,16 @@ impl Endpoint {
                 .get(&inbound)
                 .map(|c| c.outbound_spi)
                 .unwrap_or_default();
-            self.remove_child(
+            if let Some((_, child)) = self.remove_child(
                 handle,
                 inbound,
                 outbound,
                 None,
                 ChildDeleteReason::IkeSaClosed,
-            );
+            ) && !lost.contains(&child)
+            {
+                lost.push(child);
+            }
         }
         let mut retry = false;
         let mut children_to_act_on: Vec<(String, Action)> = Vec::new();
@@ -482,7 +515,9 @@ impl Endpoint {
                     );
                 if failed_setup && (tries == 0 || conn.attempts < tries) {
                     retry = true;
-                } else if state.established || !failed_setup {
+                } else {
+                    // Up, closed for another reason, or out of tries: the next
+                    // initiation starts a fresh count.
                     conn.attempts = 0;
                 }
             }
@@ -491,15 +526,15 @@ impl Endpoint {
                 CloseReason::PeerDelete => child.close_action,
                 _ => Action::None,
             };
-            if state.established {
-                children_to_act_on = conn
-                    .connection
-                    .children
-                    .iter()
-                    .map(|c| (c.name.clone(), action(c)))
-                    .filter(|(_, a)| *a != Action::None)
-                    .collect();
-            }
+            // Only the children that had Child SAs on this IKE SA (strongSwan's rule).
+            children_to_act_on = conn
+                .connection
+                .children
+                .iter()
+                .filter(|c| lost.contains(&c.name))
+                .map(|c| (c.name.clone(), action(c)))
+                .filter(|(_, a)| *a != Action::None)
+                .collect();
         }
         crate::trace::ike_sa_closed(handle, reason);
         self.events.push_back(Event::IkeSaClosed {
@@ -508,19 +543,20 @@ impl Endpoint {
             reason,
         });
         if retry {
-            let mut wanted = state.queued.clone();
-            if wanted.is_empty()
-                && let Some(first) = self
-                    .connection_state(&state.connection)
-                    .and_then(|c| c.connection.children.first())
-            {
-                wanted.push(first.name.clone());
+            // The same children again: the IKE_AUTH one first, the queued ones after.
+            let mut wanted: Vec<String> = Vec::new();
+            for child in &state.requested {
+                if !wanted.contains(child) {
+                    wanted.push(child.clone());
+                }
             }
             if let Some((first, rest)) = wanted.split_first()
                 && let Ok(new) = self.start_initiation(now, &state.connection, first)
                 && let Some(new_state) = self.ike_sas.get_mut(&new)
             {
                 new_state.queued = rest.to_vec();
+                new_state.requested = wanted.clone();
+                new_state.pending.extend(rest.iter().cloned());
             }
         }
         for (child, action) in children_to_act_on {
@@ -566,19 +602,29 @@ impl Endpoint {
             }
             return;
         }
-        if let Some(child) = self.children.by_spi.get_mut(&spi) {
-            child.removal = Some(ChildRemoval::Inactive);
-        }
         let last = self
             .ike_sas
             .get(&ike)
             .is_some_and(|s| s.children.len() <= 1);
         // strongSwan closes the IKE SA with its last Child SA.
-        let _ = if last {
+        let deleted = if last {
             self.ike.delete_ike_sa(now, ike)
         } else {
             self.ike.delete_child_sa(now, ike, spi)
         };
+        match deleted {
+            Ok(()) => {
+                if let Some(child) = self.children.by_spi.get_mut(&spi) {
+                    child.removal = Some(ChildRemoval::Inactive);
+                }
+            }
+            // Not now (the IKE SA is busy closing or not established): check again later.
+            Err(_) => {
+                if let Some(at) = now.checked_add(interval) {
+                    self.timers.add(at, Timer::Inactivity(spi));
+                }
+            }
+        }
         self.pump(now);
     }
 }

@@ -75,6 +75,7 @@ pub(crate) struct ConnectionState {
 }
 
 /// An IKE SA as the endpoint tracks it.
+#[derive(Default)]
 pub(crate) struct IkeState {
     /// Its connection's name.
     pub(crate) connection: String,
@@ -82,6 +83,13 @@ pub(crate) struct IkeState {
     pub(crate) children: Vec<u32>,
     /// Child configurations to create once it is established.
     pub(crate) queued: Vec<String>,
+    /// Every child asked of it, the IKE_AUTH one first: what a retry asks for again.
+    pub(crate) requested: Vec<String>,
+    /// Children on their way (in IKE_AUTH, queued, or in a CREATE_CHILD_SA), so that a
+    /// second ACQUIRE does not ask for another.
+    pub(crate) pending: HashSet<String>,
+    /// Children it had when it closed, for the close and dead-peer actions.
+    pub(crate) lost: Vec<String>,
     /// Whether it is established.
     pub(crate) established: bool,
 }
