@@ -165,6 +165,15 @@ fn parts(proposal: &str) -> Result<Parts, ProposalError> {
     Ok(parts)
 }
 
+/// The ESN transforms written, or no ESN when none was (strongSwan's default).
+fn esn_or_none(esn: Vec<EsnId>) -> Vec<EsnId> {
+    if esn.is_empty() {
+        vec![EsnId::NoEsn]
+    } else {
+        esn
+    }
+}
+
 /// What `default` in `proposals` stands for: AEADs first, the strongest first, then
 /// AES-CBC with HMAC-SHA-2; every group this library offers, elliptic curves first.
 pub const DEFAULT_IKE_PROPOSALS: &str = "aes256gcm16-aes128gcm16-chacha20poly1305-prfsha256-prfsha384-prfsha512-x25519-ecp256-ecp384-modp3072-modp2048,aes256-aes128-sha256-sha384-sha512-x25519-ecp256-ecp384-modp3072-modp2048";
@@ -249,11 +258,7 @@ pub fn parse_esp_proposals(list: &str) -> Result<Vec<ChildProposal>, ProposalErr
                 encryption: parts.encryption,
                 integrity: parts.integrity,
                 dh: parts.dh,
-                esn: if parts.esn.is_empty() {
-                    vec![EsnId::NoEsn]
-                } else {
-                    parts.esn
-                },
+                esn: esn_or_none(parts.esn),
             })
         })
         .collect()
@@ -306,11 +311,7 @@ pub fn parse_ah_proposals(list: &str) -> Result<Vec<ChildProposal>, ProposalErro
                 encryption: Vec::new(),
                 integrity: parts.integrity,
                 dh: parts.dh,
-                esn: if parts.esn.is_empty() {
-                    vec![EsnId::NoEsn]
-                } else {
-                    parts.esn
-                },
+                esn: esn_or_none(parts.esn),
             })
         })
         .collect()

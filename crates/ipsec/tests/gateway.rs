@@ -60,18 +60,26 @@ fn gateway(now: Instant) -> Endpoint {
     Endpoint::new(now, config, Box::new(SeededRandom::from_u64(1))).unwrap()
 }
 
-/// Client `i`: asks for its own inner address, traffic to the gateway's network starts it.
-fn client(now: Instant, i: u32) -> Endpoint {
+/// A client at client `outer`'s address, with client `identity`'s identity and `key`,
+/// asking for client `inner`'s inner address; traffic to the gateway's network starts it.
+fn client_as(
+    now: Instant,
+    outer: u32,
+    identity: u32,
+    key: &[u8],
+    inner: u32,
+    seed: u64,
+) -> Endpoint {
     let connection = Connection::builder("home")
-        .local_addrs(&client_outer(i).to_string())
+        .local_addrs(&client_outer(outer).to_string())
         .remote_addrs(&GATEWAY.to_string())
-        .local_id(&format!("client{i}.clients.example"))
+        .local_id(&format!("client{identity}.clients.example"))
         .remote_id("gw.example")
-        .psk(b"the clients' group key")
+        .psk(key)
         .proposals("aes128gcm16-prfsha256-x25519")
         .child(
             Child::builder("net")
-                .local_ts(&format!("{}/32", client_inner(i)))
+                .local_ts(&format!("{}/32", client_inner(inner)))
                 .remote_ts("10.1.0.0/16")
                 .esp_proposals("aes128gcm16")
                 .start_action(StartAction::Trap)
@@ -83,13 +91,16 @@ fn client(now: Instant, i: u32) -> Endpoint {
         .unwrap()
         .build()
         .unwrap();
-    Endpoint::new(
-        now,
-        config,
-        Box::new(SeededRandom::from_u64(1000 + u64::from(i))),
-    )
-    .unwrap()
+    Endpoint::new(now, config, Box::new(SeededRandom::from_u64(seed))).unwrap()
 }
+
+/// Client `i`, with the group key and its own inner address.
+fn client(now: Instant, i: u32) -> Endpoint {
+    client_as(now, i, i, GROUP_KEY, i, 1000 + u64::from(i))
+}
+
+/// The clients' group key.
+const GROUP_KEY: &[u8] = b"the clients' group key";
 
 #[test]
 fn a_hundred_clients_on_one_connection_each_get_only_their_own_packets() {
@@ -233,34 +244,8 @@ fn a_key_per_user_on_one_connection() {
         )
         .unwrap(),
     );
-    let user = |i: u32, id: u32, key: &str| {
-        let connection = Connection::builder("home")
-            .local_addrs(&client_outer(i).to_string())
-            .remote_addrs(&GATEWAY.to_string())
-            .local_id(&format!("client{id}.clients.example"))
-            .remote_id("gw.example")
-            .psk(key.as_bytes())
-            .proposals("aes128gcm16-prfsha256-x25519")
-            .child(
-                Child::builder("net")
-                    .local_ts(&format!("{}/32", client_inner(i)))
-                    .remote_ts("10.1.0.0/16")
-                    .esp_proposals("aes128gcm16")
-                    .build(),
-            )
-            .build();
-        let config = Config::builder()
-            .connection(connection)
-            .unwrap()
-            .build()
-            .unwrap();
-        Endpoint::new(
-            start,
-            config,
-            Box::new(SeededRandom::from_u64(50 + u64::from(i))),
-        )
-        .unwrap()
-    };
+    let user =
+        |i: u32, id: u32, key: &str| client_as(start, i, id, key.as_bytes(), i, 50 + u64::from(i));
     let good: Vec<usize> = (0..3)
         .map(|i| {
             net.add(
@@ -301,30 +286,10 @@ fn a_later_client_cannot_take_another_clients_address() {
     net.with(owner, |e, now| e.connect(now, "home")).unwrap();
     net.run(Duration::from_secs(2));
     // Client 1 proposes client 0's inner address as its own.
-    let connection = Connection::builder("home")
-        .local_addrs(&client_outer(1).to_string())
-        .remote_addrs(&GATEWAY.to_string())
-        .local_id("client1.clients.example")
-        .remote_id("gw.example")
-        .psk(b"the clients' group key")
-        .proposals("aes128gcm16-prfsha256-x25519")
-        .child(
-            Child::builder("net")
-                .local_ts(&format!("{}/32", client_inner(0)))
-                .remote_ts("10.1.0.0/16")
-                .esp_proposals("aes128gcm16")
-                .build(),
-        )
-        .build();
-    let config = Config::builder()
-        .connection(connection)
-        .unwrap()
-        .build()
-        .unwrap();
     let thief = net.add(
         "thief",
         client_outer(1).into(),
-        Endpoint::new(start, config, Box::new(SeededRandom::from_u64(99))).unwrap(),
+        client_as(start, 1, 1, GROUP_KEY, 0, 99),
     );
     net.with(thief, |e, now| e.connect(now, "home")).unwrap();
     net.run(Duration::from_secs(2));

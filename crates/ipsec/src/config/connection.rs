@@ -13,8 +13,8 @@ use ipsec_sad::{AddrRange, IdMatcher};
 use super::child::Child;
 use super::error::{ConfigError, ValueError};
 use super::value::{
-    first_address, is_unspecified, parse_addresses, parse_duration, parse_identity, parse_number,
-    parse_remote_identity,
+    parse_addresses, parse_duration, parse_identity, parse_number, parse_remote_identity,
+    single_address,
 };
 use crate::proposal_string::parse_ike_proposals;
 
@@ -151,8 +151,11 @@ impl Connection {
     /// Where an initiation goes: the first single address of `remote_addrs` with
     /// `remote_port`; `None` if there is none (a gateway's `%any`).
     pub fn initiation_target(&self) -> Option<SocketAddr> {
-        first_address(&self.remote_addrs)
-            .filter(|ip| !is_unspecified(*ip))
+        // An unspecified address means any in socket terms: not a target.
+        self.remote_addrs
+            .iter()
+            .find_map(single_address)
+            .filter(|ip| !ip.is_unspecified())
             .map(|ip| SocketAddr::new(ip, self.remote_port))
     }
 
@@ -160,15 +163,10 @@ impl Connection {
     /// `local_addrs` of its family. Nothing here picks a source address by route, so an
     /// initiator names its address.
     pub fn initiation_source(&self, remote: SocketAddr) -> Option<std::net::IpAddr> {
-        self.local_addrs.iter().find_map(|r| match (r, remote) {
-            (AddrRange::V4 { start, end }, SocketAddr::V4(_)) if start == end => {
-                Some(std::net::IpAddr::V4(*start))
-            }
-            (AddrRange::V6 { start, end }, SocketAddr::V6(_)) if start == end => {
-                Some(std::net::IpAddr::V6(*start))
-            }
-            _ => None,
-        })
+        self.local_addrs
+            .iter()
+            .filter_map(single_address)
+            .find(|ip| ip.is_ipv4() == remote.is_ipv4())
     }
 
     /// The peer's NAT-T port (RFC 7296 §2.23, strongSwan's rule when not set).

@@ -3,7 +3,7 @@
 //! (`@gw.example`, `alice@example.com`, `*.users.example`, `%any`), durations (`1h`, `30m`,
 //! `90s`, `2d`) and numbers.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use ipsec_isakmp::{AddressRange, Identification, TrafficSelector};
@@ -270,21 +270,12 @@ pub fn parse_number(text: &str) -> Result<u64, ValueError> {
         .map_err(|_| ValueError::BadNumber(text.trim().to_string()))
 }
 
-/// Addresses of the families `range` holds, for picking an initiator's target.
-pub(crate) fn first_address(ranges: &[AddrRange]) -> Option<IpAddr> {
-    ranges.iter().find_map(|r| match r {
+/// The one address a range holds, if it holds exactly one.
+pub(crate) fn single_address(range: &AddrRange) -> Option<IpAddr> {
+    match range {
         AddrRange::V4 { start, end } if start == end => Some(IpAddr::V4(*start)),
         AddrRange::V6 { start, end } if start == end => Some(IpAddr::V6(*start)),
         _ => None,
-    })
-}
-
-/// Whether `ranges` holds only one address of each... : an unspecified address stands for
-/// any in socket terms, so `0.0.0.0` and `::` are refused as concrete targets.
-pub(crate) fn is_unspecified(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4 == Ipv4Addr::UNSPECIFIED,
-        IpAddr::V6(v6) => v6 == Ipv6Addr::UNSPECIFIED,
     }
 }
 

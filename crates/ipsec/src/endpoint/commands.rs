@@ -238,6 +238,15 @@ impl Endpoint {
         }
     }
 
+    /// The IKE SA of the Child SA whose inbound SPI is `inbound_spi`.
+    fn ike_sa_of_child(&self, inbound_spi: u32) -> Result<IkeSaHandle, crate::Error> {
+        self.children
+            .by_spi
+            .get(&inbound_spi)
+            .map(|c| c.ike)
+            .ok_or(crate::Error::UnknownChildSa(inbound_spi))
+    }
+
     /// Deletes an IKE SA and its Child SAs (`swanctl --terminate --ike-id`,
     /// RFC 7296 §1.4.1).
     pub fn terminate_ike(&mut self, now: Instant, handle: IkeSaHandle) -> Result<(), crate::Error> {
@@ -249,12 +258,7 @@ impl Endpoint {
     /// Deletes the Child SA whose inbound SPI is `inbound_spi` (`swanctl --terminate
     /// --child-id`).
     pub fn terminate_child(&mut self, now: Instant, inbound_spi: u32) -> Result<(), crate::Error> {
-        let ike = self
-            .children
-            .by_spi
-            .get(&inbound_spi)
-            .map(|c| c.ike)
-            .ok_or(crate::Error::UnknownChildSa(inbound_spi))?;
+        let ike = self.ike_sa_of_child(inbound_spi)?;
         self.ike.delete_child_sa(now, ike, inbound_spi)?;
         self.pump(now);
         Ok(())
@@ -295,12 +299,7 @@ impl Endpoint {
     /// Rekeys the Child SA whose inbound SPI is `inbound_spi` (`swanctl --rekey
     /// --child-id`, RFC 7296 §1.3.3).
     pub fn rekey_child(&mut self, now: Instant, inbound_spi: u32) -> Result<(), crate::Error> {
-        let ike = self
-            .children
-            .by_spi
-            .get(&inbound_spi)
-            .map(|c| c.ike)
-            .ok_or(crate::Error::UnknownChildSa(inbound_spi))?;
+        let ike = self.ike_sa_of_child(inbound_spi)?;
         self.ike.rekey_child_sa(now, ike, inbound_spi)?;
         self.pump(now);
         Ok(())
