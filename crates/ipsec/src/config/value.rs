@@ -283,6 +283,7 @@ pub(crate) fn single_address(range: &AddrRange) -> Option<IpAddr> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
 
     #[test]
     fn identities() {
