@@ -156,7 +156,14 @@ fn complete(
     let mut rng = FixedRandom(private.to_vec());
     let exchange = algorithm.start(&mut rng).unwrap();
     let public = exchange.public_value().to_vec();
-    (public, exchange.complete(peer).map(|s| s.expose().to_vec()))
+    let shared = exchange.complete(peer).map(|s| s.expose().to_vec());
+    // The check a responder runs before generating anything refuses exactly what the
+    // exchange refuses.
+    assert_eq!(
+        algorithm.check_peer_public(peer).err(),
+        shared.as_ref().err().copied()
+    );
+    (public, shared)
 }
 
 #[test]

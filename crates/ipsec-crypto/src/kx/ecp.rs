@@ -21,6 +21,22 @@ macro_rules! ecp_group {
         #[derive(Debug)]
         pub(crate) struct $name;
 
+        impl $name {
+            /// The peer's point from `x || y`: the right length, on the curve, not the
+            /// identity (which has no such encoding).
+            fn peer_point(peer_public: &[u8]) -> Result<$curve::PublicKey, CryptoError> {
+                let invalid = CryptoError::InvalidPublicValue { group: $group };
+                if peer_public.len() != 2 * $len {
+                    return Err(invalid);
+                }
+                let mut sec1 = [0u8; 1 + 2 * $len];
+                let (tag, point) = sec1.split_at_mut(1);
+                tag.copy_from_slice(&[UNCOMPRESSED]);
+                point.copy_from_slice(peer_public);
+                $curve::PublicKey::from_sec1_bytes(&sec1).map_err(|_| invalid)
+            }
+        }
+
         impl KeyExchangeAlgorithm for $name {
             fn group(&self) -> u16 {
                 $group
@@ -28,6 +44,10 @@ macro_rules! ecp_group {
 
             fn public_len(&self) -> usize {
                 2 * $len
+            }
+
+            fn check_peer_public(&self, peer_public: &[u8]) -> Result<(), CryptoError> {
+                $name::peer_point(peer_public).map(|_| ())
             }
 
             fn start(
@@ -65,14 +85,7 @@ macro_rules! ecp_group {
             }
 
             fn complete(self: Box<Self>, peer_public: &[u8]) -> Result<SecretBytes, CryptoError> {
-                let invalid = CryptoError::InvalidPublicValue { group: $group };
-                if peer_public.len() != 2 * $len {
-                    return Err(invalid);
-                }
-                let mut sec1 = Vec::with_capacity(1 + 2 * $len);
-                sec1.push(UNCOMPRESSED);
-                sec1.extend_from_slice(peer_public);
-                let peer = $curve::PublicKey::from_sec1_bytes(&sec1).map_err(|_| invalid)?;
+                let peer = $name::peer_point(peer_public)?;
                 let shared =
                     $curve::ecdh::diffie_hellman(self.secret.to_nonzero_scalar(), peer.as_affine());
                 Ok(SecretBytes::copy_from(shared.raw_secret_bytes().as_ref()))

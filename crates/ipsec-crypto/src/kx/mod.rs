@@ -17,6 +17,14 @@ pub trait KeyExchangeAlgorithm: Debug + Send + Sync {
     /// Length of the public value in a KE payload.
     fn public_len(&self) -> usize;
 
+    /// Checks a peer's public value without any secret and without the exponentiation:
+    /// its length, its range (RFC 6989 §2.1 for MODP groups), that it is a point on the
+    /// curve and not the identity (RFC 6989 §2.3 for ECP groups), that it is not one of the
+    /// low-order points (RFC 8031 §2, RFC 7748 §6.1 for Curve25519). A responder runs it before
+    /// it generates a key pair, so that a bad value costs it almost nothing; `complete` checks
+    /// again.
+    fn check_peer_public(&self, peer_public: &[u8]) -> Result<(), CryptoError>;
+
     /// Draws a private value from `rng` and computes the public value.
     fn start(&self, rng: &mut dyn SecureRandom) -> Result<Box<dyn ActiveKeyExchange>, CryptoError>;
 }
@@ -29,7 +37,8 @@ pub trait ActiveKeyExchange: Send {
     /// The public value to send in the KE payload.
     fn public_value(&self) -> &[u8];
 
-    /// Checks the peer's public value (RFC 6989 for MODP and ECP groups, RFC 8031 §2 for
-    /// Curve25519) and computes the shared secret g^ir, consuming the private value.
+    /// Checks the peer's public value as [`KeyExchangeAlgorithm::check_peer_public`] does
+    /// (and, for Curve25519, that the result is not all zero, RFC 8031 §2) and computes the
+    /// shared secret g^ir, consuming the private value.
     fn complete(self: Box<Self>, peer_public: &[u8]) -> Result<SecretBytes, CryptoError>;
 }

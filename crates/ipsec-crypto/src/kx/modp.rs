@@ -36,6 +36,21 @@ macro_rules! modp_group {
 
         impl $name {
             const LEN: usize = $limbs * 8;
+
+            /// RFC 6989 §2.1: the peer's value must be the length of the prime and satisfy
+            /// 1 < y < p - 1; for these safe-prime groups that suffices (RFC 6989 §2.2).
+            fn peer_value(peer_public: &[u8]) -> Result<Uint<$limbs>, CryptoError> {
+                let invalid = CryptoError::InvalidPublicValue { group: $group };
+                if peer_public.len() != Self::LEN {
+                    return Err(invalid);
+                }
+                let y = Uint::<$limbs>::from_be_slice(peer_public);
+                let p_minus_1 = $params.modulus().get().wrapping_sub(&Uint::ONE);
+                if y <= Uint::ONE || y >= p_minus_1 {
+                    return Err(invalid);
+                }
+                Ok(y)
+            }
         }
 
         impl KeyExchangeAlgorithm for $name {
@@ -45,6 +60,10 @@ macro_rules! modp_group {
 
             fn public_len(&self) -> usize {
                 Self::LEN
+            }
+
+            fn check_peer_public(&self, peer_public: &[u8]) -> Result<(), CryptoError> {
+                Self::peer_value(peer_public).map(|_| ())
             }
 
             fn start(
@@ -80,18 +99,8 @@ macro_rules! modp_group {
                 &self.public
             }
 
-            /// RFC 6989 §2.1: the peer's value must be the length of the prime and satisfy
-            /// 1 < y < p - 1; for these safe-prime groups that suffices (RFC 6989 §2.2).
             fn complete(self: Box<Self>, peer_public: &[u8]) -> Result<SecretBytes, CryptoError> {
-                let invalid = CryptoError::InvalidPublicValue { group: $group };
-                if peer_public.len() != $name::LEN {
-                    return Err(invalid);
-                }
-                let y = Uint::<$limbs>::from_be_slice(peer_public);
-                let p_minus_1 = $params.modulus().get().wrapping_sub(&Uint::ONE);
-                if y <= Uint::ONE || y >= p_minus_1 {
-                    return Err(invalid);
-                }
+                let y = $name::peer_value(peer_public)?;
                 let shared = FixedMontyForm::new(&y, &$params)
                     .pow_bounded_exp(&*self.exponent, $exponent_bytes * 8)
                     .retrieve();
