@@ -50,6 +50,8 @@ pub enum Structure {
     ConfigurationAttribute,
     /// An EAP payload (RFC 7296 §3.16).
     Eap,
+    /// A Puzzle Solution payload (RFC 8019 §8.2).
+    PuzzleSolution,
     /// A datagram received on UDP port 4500 (RFC 3948 §2).
     Udp4500Datagram,
 }
@@ -78,6 +80,7 @@ impl fmt::Display for Structure {
             Self::Configuration => "CP payload",
             Self::ConfigurationAttribute => "configuration attribute",
             Self::Eap => "EAP payload",
+            Self::PuzzleSolution => "PS payload",
             Self::Udp4500Datagram => "UDP 4500 datagram",
         })
     }

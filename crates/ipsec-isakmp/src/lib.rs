@@ -55,9 +55,9 @@ pub use message::Message;
 pub use payload::{
     AddressRange, Authentication, Certificate, CertificateRequest, ConfigAttribute, Configuration,
     Delete, Eap, Encrypted, EncryptedFragment, Identification, KeyExchange, Nonce, Notify,
-    OpaqueSelector, Payload, PayloadIter, PayloadView, Proposal, RawPayload, SecurityAssociation,
-    TrafficSelector, TrafficSelectors, Transform, TransformAttribute, TransformId, UnknownPayload,
-    VendorId,
+    OpaqueSelector, PUZZLE_KEYS, Payload, PayloadIter, PayloadView, Proposal, PuzzleRequest,
+    PuzzleSolution, RawPayload, SecurityAssociation, TrafficSelector, TrafficSelectors, Transform,
+    TransformAttribute, TransformId, UnknownPayload, VendorId,
 };
 pub use registry::{
     AuthMethod, CertEncoding, CfgAttributeType, CfgType, DhGroup, EncrId, EsnId, ExchangeType,

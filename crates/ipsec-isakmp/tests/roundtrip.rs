@@ -199,9 +199,14 @@ fn plain_payload() -> impl Strategy<Value = Payload> {
                 attributes
             })),
         eap().prop_map(Payload::Eap),
+        (1usize..=8, vec(any::<u8>(), 32)).prop_map(|(len, keys)| {
+            Payload::PuzzleSolution(PuzzleSolution {
+                data: keys[..4 * len].to_vec(),
+            })
+        }),
         (
             any::<u8>().prop_filter("not decoded here", |t| {
-                *t != 0 && !(33..=48).contains(t) && *t != 53
+                *t != 0 && !(33..=48).contains(t) && *t != 53 && *t != 54
             }),
             bytes(16)
         )

@@ -17,6 +17,7 @@ mod identification;
 mod key_exchange;
 mod nonce;
 mod notify;
+mod puzzle;
 mod security_association;
 mod traffic_selector;
 mod unknown;
@@ -32,6 +33,7 @@ pub use identification::{Identification, IdentificationView};
 pub use key_exchange::{KeyExchange, KeyExchangeView};
 pub use nonce::{MAX_NONCE_LEN, MIN_NONCE_LEN, Nonce};
 pub use notify::{Notify, NotifyView};
+pub use puzzle::{PUZZLE_KEYS, PuzzleRequest, PuzzleSolution};
 pub use security_association::{
     AttributeView, Proposal, ProposalView, SecurityAssociation, Transform, TransformAttribute,
     TransformId, TransformView,
@@ -290,6 +292,8 @@ pub enum Payload {
     Eap(Eap),
     /// SKF (RFC 7383 §2.5), still encrypted.
     EncryptedFragment(EncryptedFragment),
+    /// PS (RFC 8019 §8.2).
+    PuzzleSolution(PuzzleSolution),
     /// A payload type this crate does not decode, kept opaque (RFC 7296 §2.5).
     Unknown(UnknownPayload),
 }
@@ -326,6 +330,7 @@ impl Payload {
             PayloadType::EncryptedFragment => {
                 Self::EncryptedFragment(EncryptedFragment::parse(raw.next_payload, body)?)
             }
+            PayloadType::PuzzleSolution => Self::PuzzleSolution(PuzzleSolution::parse(body)?),
             other if raw.critical => {
                 return Err(Error::UnsupportedCriticalPayload(other.value()));
             }
@@ -357,6 +362,7 @@ impl Payload {
             Self::Configuration(_) => PayloadType::Configuration,
             Self::Eap(_) => PayloadType::Eap,
             Self::EncryptedFragment(_) => PayloadType::EncryptedFragment,
+            Self::PuzzleSolution(_) => PayloadType::PuzzleSolution,
             Self::Unknown(unknown) => unknown.payload_type,
         }
     }
@@ -379,6 +385,7 @@ impl Payload {
             Self::Configuration(p) => p.buffer_len(),
             Self::Eap(p) => p.buffer_len(),
             Self::EncryptedFragment(p) => p.buffer_len(),
+            Self::PuzzleSolution(p) => p.buffer_len(),
             Self::Unknown(p) => p.buffer_len(),
         }
     }
@@ -401,6 +408,7 @@ impl Payload {
             Self::Configuration(p) => p.emit(buf),
             Self::Eap(p) => p.emit(buf),
             Self::EncryptedFragment(p) => p.emit(buf),
+            Self::PuzzleSolution(p) => p.emit(buf),
             Self::Unknown(p) => p.emit(buf),
         }
     }
