@@ -76,7 +76,10 @@ fn endpoint_config() -> EndpointConfig {
 fn responder_config(cookie_threshold: usize) -> EndpointConfig {
     let b = peer("b.example", "a.example", 2, 1);
     EndpointConfig {
-        cookie_threshold,
+        dos: ipsec_ikev2::DosProtection {
+            cookie_threshold,
+            ..Default::default()
+        },
         responder_peers: vec![Arc::new(b)],
         ..endpoint_config()
     }

@@ -272,7 +272,10 @@ impl Harness {
             ..EndpointConfig::default()
         };
         let b_config = EndpointConfig {
-            cookie_threshold: COOKIE_THRESHOLD,
+            dos: ipsec_ikev2::DosProtection {
+                cookie_threshold: COOKIE_THRESHOLD,
+                ..Default::default()
+            },
             responder_peers: vec![Arc::new(responder_peer())],
             credentials: credentials(),
             ..EndpointConfig::default()

@@ -9,6 +9,7 @@ use ipsec_isakmp::{DhGroup, EncrId, EsnId, Identification, IntegId, PrfId, Traff
 pub use ipsec_sad::{AddrRange, IdMatcher, IpsecProtocol, PeerId};
 
 use crate::credentials::{Credentials, SharedKeys};
+use crate::error::Error;
 
 /// An encryption algorithm and, for variable-length ciphers, its key length in bits
 /// (RFC 7296 §3.3.5).
@@ -374,6 +375,97 @@ impl Default for RetransmitConfig {
     }
 }
 
+/// How a responder defends itself against floods of IKE_SA_INIT requests (RFC 7296 §2.6,
+/// RFC 8019 §4, §5), with strongSwan's names (`charon.cookie_threshold`, ...). Half-open
+/// IKE SAs are those we answered IKE_SA_INIT for whose IKE_AUTH has not come; they are
+/// counted in O(1), in all and per source address. Limits of 0 mean no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DosProtection {
+    /// Half-open IKE SAs at which every new IKE_SA_INIT must bring a cookie (RFC 7296
+    /// §2.6); 0 demands them always.
+    pub cookie_threshold: usize,
+    /// Half-open IKE SAs from one address at which IKE_SA_INIT requests from it must bring
+    /// a cookie (RFC 8019 §5: per-address accounting).
+    pub cookie_threshold_ip: usize,
+    /// IKE SAs created per second (their Diffie-Hellman done) at which the responder is
+    /// busy and demands cookies of every new IKE_SA_INIT, whatever the half-open count.
+    pub cookie_rate: u32,
+    /// Half-open IKE SAs from one address beyond which its IKE_SA_INIT requests are
+    /// dropped unanswered (strongSwan's `block_threshold`).
+    pub block_threshold: usize,
+    /// Half-open IKE SAs in all beyond which new IKE_SA_INIT requests are dropped
+    /// unanswered (strongSwan's `init_limit_half_open`), except those bringing a puzzle
+    /// solution when puzzles are on (RFC 8019 §7.1.4).
+    pub init_limit_half_open: usize,
+    /// Established IKE SAs one peer identity may hold on one connection; IKE_AUTH beyond
+    /// that is refused with AUTHENTICATION_FAILED (RFC 7296 §2.21.2) before its AUTH is
+    /// checked. INITIAL_CONTACT and `unique = replace`, which close the older ones, are
+    /// let through.
+    pub ike_sas_per_identity: usize,
+    /// Client puzzles (RFC 8019 §7); `None`: cookies only.
+    pub puzzles: Option<PuzzlePolicy>,
+}
+
+impl Default for DosProtection {
+    /// Cookies above 64 half-open SAs, 8 from one address, or 1,000 new SAs a second;
+    /// at most 32 half-open from one address and 16,384 in all; 64 IKE SAs per identity;
+    /// puzzles above 1,024 half-open SAs.
+    fn default() -> Self {
+        Self {
+            cookie_threshold: 64,
+            cookie_threshold_ip: 8,
+            cookie_rate: 1000,
+            block_threshold: 32,
+            init_limit_half_open: 16_384,
+            ike_sas_per_identity: 64,
+            puzzles: Some(PuzzlePolicy::default()),
+        }
+    }
+}
+
+/// When the responder sets client puzzles (RFC 8019 §7.1) and how hard they are. Above
+/// `threshold` half-open IKE SAs every cookie comes with a puzzle; its difficulty starts
+/// at `difficulty` and rises by two bits each time the half-open count doubles, up to
+/// `max_difficulty` (§7.1.1.1: the level follows the attack's volume). A request whose
+/// solution reaches the difficulty of the moment is admitted; one that solved an easier
+/// puzzle is given a new, harder one (§7.1.5); one that solved none (an initiator without
+/// RFC 8019, such as strongSwan or Windows) is admitted only while the half-open count is
+/// under twice the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PuzzlePolicy {
+    /// Half-open IKE SAs at which puzzles are set.
+    pub threshold: usize,
+    /// Trailing zero bits asked at the threshold (0: as many as the initiator can afford,
+    /// RFC 8019 §7.1.1.1).
+    pub difficulty: u8,
+    /// The most zero bits ever asked (RFC 8019 §9: about 20 is a second of a client's
+    /// time).
+    pub max_difficulty: u8,
+}
+
+impl Default for PuzzlePolicy {
+    /// Puzzles above 1,024 half-open IKE SAs, from 10 bits up to 20.
+    fn default() -> Self {
+        Self {
+            threshold: 1024,
+            difficulty: 10,
+            max_difficulty: 20,
+        }
+    }
+}
+
+impl PuzzlePolicy {
+    /// The difficulty asked with `half_open` half-open IKE SAs.
+    pub fn difficulty_at(&self, half_open: usize) -> u8 {
+        let threshold = self.threshold.max(1);
+        let doublings = (half_open / threshold).checked_ilog2().unwrap_or(0);
+        let raised = u32::from(self.difficulty).saturating_add(doublings.saturating_mul(2));
+        u8::try_from(raised)
+            .unwrap_or(u8::MAX)
+            .min(self.max_difficulty)
+    }
+}
+
 /// The endpoint: ports, timers, the crypto provider, and who may connect to it.
 #[derive(Clone)]
 pub struct EndpointConfig {
@@ -381,9 +473,8 @@ pub struct EndpointConfig {
     pub ike_port: u16,
     /// Our NAT-T port (RFC 3948); 4500 unless testing.
     pub nat_t_port: u16,
-    /// Half-open IKE SAs at which the responder starts demanding cookies (RFC 7296 §2.6);
-    /// 0 demands them always.
-    pub cookie_threshold: usize,
+    /// How the responder defends itself against floods: cookies, limits, puzzles.
+    pub dos: DosProtection,
     /// How long a responder keeps an IKE SA whose IKE_AUTH has not arrived.
     pub half_open_timeout: Duration,
     /// How long an initiator waits for an IKE SA to be established before giving up,
@@ -410,6 +501,14 @@ pub struct EndpointConfig {
     /// How long to wait before retrying an exchange the peer answered TEMPORARY_FAILURE
     /// (RFC 7296 §2.25: not at once): a random delay between these two.
     pub retry_delay: (Duration, Duration),
+    /// The hardest client puzzle this endpoint solves as initiator (RFC 8019 §9: set a
+    /// limit); a harder one is ignored and the plain cookie sent back. Solving runs in the
+    /// call that received the puzzle and costs about `4 * 2^difficulty` PRF calls (16:
+    /// about 0.2 s). 0: never solve.
+    pub max_puzzle_difficulty: u8,
+    /// Datagrams and events kept for the caller to drain; beyond that they are dropped and
+    /// counted ([`Endpoint::dropped_transmits`](crate::Endpoint::dropped_transmits)).
+    pub queue_limit: usize,
 }
 
 impl Default for EndpointConfig {
@@ -417,7 +516,7 @@ impl Default for EndpointConfig {
         Self {
             ike_port: 500,
             nat_t_port: 4500,
-            cookie_threshold: 64,
+            dos: DosProtection::default(),
             half_open_timeout: Duration::from_secs(30),
             establish_timeout: Duration::from_secs(60),
             retransmit: RetransmitConfig::default(),
@@ -428,7 +527,80 @@ impl Default for EndpointConfig {
             key_log: false,
             max_child_sas: 64,
             retry_delay: (Duration::from_secs(6), Duration::from_secs(15)),
+            max_puzzle_difficulty: 16,
+            queue_limit: 4096,
         }
+    }
+}
+
+/// The longest timer any setting may ask for: a day. Longer ones are mistakes, and
+/// bounding them keeps every deadline computable (`Instant` arithmetic overflows far
+/// later).
+const LONGEST_TIMER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The largest factor retransmission waits may grow by.
+const LARGEST_BACKOFF: f64 = 16.0;
+
+/// The hardest puzzle a responder may set: 2^32 PRF calls a key is beyond any client.
+const HARDEST_PUZZLE: u8 = 32;
+
+impl EndpointConfig {
+    /// Checks that every value can work, so that none can make the endpoint panic, spin or
+    /// wait for ever: ports set and distinct; timers above zero and at most a day;
+    /// retransmission waits that grow by a finite factor between 1 and 16 up to a maximum
+    /// no shorter than the first; a retry delay range in order; puzzle difficulties in
+    /// order and at most 32 bits; queues and Child SA limits of at least one.
+    pub fn validate(&self) -> Result<(), Error> {
+        let fail = |setting, problem| Err(Error::InvalidConfig { setting, problem });
+        let timer = |value: Duration| !value.is_zero() && value <= LONGEST_TIMER;
+        if self.ike_port == 0 || self.nat_t_port == 0 || self.ike_port == self.nat_t_port {
+            return fail("ike_port", "the IKE and NAT-T ports must be set and differ");
+        }
+        let retransmit = &self.retransmit;
+        if !timer(retransmit.initial_timeout) {
+            return fail(
+                "retransmit.initial_timeout",
+                "must be above zero and at most a day",
+            );
+        }
+        if !timer(retransmit.max_timeout) || retransmit.max_timeout < retransmit.initial_timeout {
+            return fail(
+                "retransmit.max_timeout",
+                "must be at least the initial timeout and at most a day",
+            );
+        }
+        if !(1.0..=LARGEST_BACKOFF).contains(&retransmit.backoff) {
+            return fail("retransmit.backoff", "must be a number from 1 to 16");
+        }
+        for (setting, value) in [
+            ("half_open_timeout", self.half_open_timeout),
+            ("establish_timeout", self.establish_timeout),
+            ("keepalive_interval", self.keepalive_interval),
+        ] {
+            if !timer(value) {
+                return fail(setting, "must be above zero and at most a day");
+            }
+        }
+        let (shortest, longest) = self.retry_delay;
+        if shortest > longest || longest > LONGEST_TIMER {
+            return fail("retry_delay", "must be in order and at most a day");
+        }
+        if let Some(puzzles) = &self.dos.puzzles
+            && (puzzles.difficulty > puzzles.max_difficulty
+                || puzzles.max_difficulty > HARDEST_PUZZLE)
+        {
+            return fail(
+                "dos.puzzles.max_difficulty",
+                "must be at least the difficulty and at most 32",
+            );
+        }
+        if self.queue_limit == 0 {
+            return fail("queue_limit", "must be at least 1");
+        }
+        if self.max_child_sas == 0 {
+            return fail("max_child_sas", "must be at least 1");
+        }
+        Ok(())
     }
 }
 
@@ -437,7 +609,7 @@ impl std::fmt::Debug for EndpointConfig {
         f.debug_struct("EndpointConfig")
             .field("ike_port", &self.ike_port)
             .field("nat_t_port", &self.nat_t_port)
-            .field("cookie_threshold", &self.cookie_threshold)
+            .field("dos", &self.dos)
             .field("provider", &self.provider.name)
             .field("responder_peers", &self.responder_peers.len())
             .field("key_log", &self.key_log)

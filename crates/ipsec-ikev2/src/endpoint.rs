@@ -1,24 +1,27 @@
 //! The endpoint: owns IKE SAs by handle, demultiplexes datagrams to them, and queues what
 //! they send and report (quinn-proto's handle/poll shape).
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::net::SocketAddr;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use foldhash::fast::FixedState;
 use ipsec_crypto::SecureRandom;
-use ipsec_isakmp::{ExchangeType, HeaderView, Message, Notify, NotifyType, Payload};
+use ipsec_isakmp::{ExchangeType, HeaderView, Message, Notify, NotifyType, Payload, PuzzleRequest};
 
 use crate::config::{ChildConfig, EndpointConfig, PeerConfig};
 use crate::cookie::CookieSecret;
 use crate::error::{CommandError, DropReason, Error};
 use crate::event::{CloseReason, Event, IkeSaHandle, IkeSaInfo, Path, Transmit};
+use crate::half_open::HalfOpen;
 use crate::ike_sa::{Ctx, IkeSa};
 use crate::message::{Payloads, needs_marker, wire};
 use crate::proposal;
+use crate::puzzle;
+use crate::queue::BoundedQueue;
 use crate::select;
+use crate::tables::{release, release_set};
 use crate::unique::{Established, Identities, Verdict};
 
 /// Counters of what the endpoint dropped and did, for monitoring.
@@ -30,8 +33,10 @@ pub struct Stats {
     pub dropped: HashMap<&'static str, u64>,
     /// Cookies demanded (RFC 7296 §2.6).
     pub cookies_sent: u64,
-    /// Requests answered again from the cache (RFC 7296 §2.1).
+    /// Requests answered again from the cache (RFC 7296 §2.1), in every exchange.
     pub retransmissions_answered: u64,
+    /// Puzzles demanded (RFC 8019 §7.1.1).
+    pub puzzles_sent: u64,
 }
 
 fn reason_name(reason: &DropReason) -> &'static str {
@@ -46,8 +51,18 @@ fn reason_name(reason: &DropReason) -> &'static str {
         DropReason::IntegrityCheckFailed => "integrity-check-failed",
         DropReason::MissingPayload => "missing-payload",
         DropReason::Refused(_) => "refused",
+        DropReason::NotIke => "not-ike",
+        DropReason::Blocked => "blocked",
+        DropReason::Overloaded => "overloaded",
+        DropReason::ForgedRetransmission => "forged-retransmission",
+        DropReason::Noted(_) => "noted",
         DropReason::Internal(_) => "internal",
     }
+}
+
+/// Whether `count` has reached `limit`, where a limit of 0 is none.
+fn over(count: usize, limit: usize) -> bool {
+    limit != 0 && count >= limit
 }
 
 /// An IKEv2 endpoint for one set of local addresses, driven entirely by the caller
@@ -66,9 +81,11 @@ pub struct Endpoint {
     sas: HashMap<IkeSaHandle, IkeSa, FixedState>,
     /// Our IKE SPI to the SA: SPIs we chose at random, so a fixed-seed hash is safe.
     by_spi: HashMap<u64, IkeSaHandle, FixedState>,
-    /// Half-open responder SAs by the peer's address and SPIi, to answer retransmitted
-    /// IKE_SA_INIT requests: keyed by values the peer chooses, so seeded from `rng`.
-    half_open: HashMap<(SocketAddr, u64), IkeSaHandle, foldhash::quality::FixedState>,
+    /// Half-open responder SAs by the request that made them, counted in all and per
+    /// source address.
+    half_open: HalfOpen,
+    /// Keyed with a secret seed, for digests of requests.
+    hasher: foldhash::quality::FixedState,
     /// Each SA's SPIs in `by_spi`, to unindex the ones it no longer uses (a rekey changes
     /// them, RFC 7296 §2.18).
     spis_of: HashMap<IkeSaHandle, Vec<u64>, FixedState>,
@@ -78,8 +95,8 @@ pub struct Endpoint {
     identities: Identities,
     cookie: CookieSecret,
     next_handle: u64,
-    transmits: VecDeque<Transmit>,
-    events: VecDeque<Event>,
+    transmits: BoundedQueue<Transmit>,
+    events: BoundedQueue<Event>,
     stats: Stats,
 }
 
@@ -95,19 +112,24 @@ impl std::fmt::Debug for Endpoint {
 impl Endpoint {
     /// An endpoint with `config`, drawing SPIs, nonces, private keys and the cookie secret
     /// from `rng`.
+    /// A configuration value that could not work (see [`EndpointConfig::validate`]) is
+    /// refused.
     pub fn new(config: EndpointConfig, mut rng: Box<dyn SecureRandom>) -> Result<Self, Error> {
+        config.validate()?;
         let mut secret = [0u8; 32];
         rng.fill(&mut secret)?;
-        let mut seed = [0u8; 8];
-        rng.fill(&mut seed)?;
+        let mut seeds = [0u8; 16];
+        rng.fill(&mut seeds)?;
+        let (table_seed, digest_seed) = seeds.split_at(8);
+        let seed = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().unwrap_or_default());
+        let queue_limit = config.queue_limit;
         Ok(Self {
             config,
             rng,
             sas: HashMap::default(),
             by_spi: HashMap::default(),
-            half_open: HashMap::with_hasher(foldhash::quality::FixedState::with_seed(
-                u64::from_le_bytes(seed),
-            )),
+            half_open: HalfOpen::new(seed(table_seed)),
+            hasher: foldhash::quality::FixedState::with_seed(seed(digest_seed)),
             spis_of: HashMap::default(),
             timers: BTreeSet::new(),
             deadlines: HashMap::default(),
@@ -115,8 +137,8 @@ impl Endpoint {
             identities: Identities::default(),
             cookie: CookieSecret::new(secret),
             next_handle: 1,
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            transmits: BoundedQueue::new(queue_limit),
+            events: BoundedQueue::new(queue_limit),
             stats: Stats::default(),
         })
     }
@@ -145,6 +167,23 @@ impl Endpoint {
     /// IKE SAs alive (half-open included).
     pub fn ike_sa_count(&self) -> usize {
         self.sas.len()
+    }
+
+    /// Half-open IKE SAs of ours as responder: answered IKE_SA_INIT, no IKE_AUTH yet.
+    pub fn half_open_count(&self) -> usize {
+        self.half_open.total()
+    }
+
+    /// Datagrams dropped because the caller had not drained [`Endpoint::poll_transmit`]
+    /// and the queue was full ([`EndpointConfig::queue_limit`]).
+    pub fn dropped_transmits(&self) -> u64 {
+        self.transmits.dropped()
+    }
+
+    /// Events dropped because the caller had not drained [`Endpoint::poll_event`] and the
+    /// queue was full.
+    pub fn dropped_events(&self) -> u64 {
+        self.events.dropped()
     }
 
     /// The IKE SA `handle`, as a listing shows it.
@@ -178,6 +217,8 @@ impl Endpoint {
                 events: &mut self.events,
                 child_spis: &mut self.child_spis,
                 identities: &self.identities,
+                hasher: &self.hasher,
+                stats: &mut self.stats,
             },
             &mut self.sas,
         )
@@ -310,9 +351,15 @@ impl Endpoint {
         if datagram == [ipsec_isakmp::NAT_KEEPALIVE] {
             return Err(DropReason::Keepalive);
         }
-        let message = datagram
-            .strip_prefix(&ipsec_isakmp::NON_ESP_MARKER)
-            .unwrap_or(datagram);
+        // The marker is there exactly where the ports say (RFC 3948 §2.2): on port 500 the
+        // first four bytes are SPIi's, which may well be zero.
+        let message = if needs_marker(path.local, path.remote) {
+            datagram
+                .strip_prefix(&ipsec_isakmp::NON_ESP_MARKER)
+                .ok_or(DropReason::NotIke)?
+        } else {
+            datagram
+        };
         let view = HeaderView::new_checked(message)?;
         view.check_length()?;
         let flags = view.flags();
@@ -337,9 +384,13 @@ impl Endpoint {
         result
     }
 
-    /// Responds to an IKE_SA_INIT request (RFC 7296 §1.2): cookies when half-open SAs pile
-    /// up (§2.6), NO_PROPOSAL_CHOSEN (§2.7), INVALID_KE_PAYLOAD (§1.2), all without keeping
-    /// state; otherwise a new half-open SA.
+    /// Responds to an IKE_SA_INIT request (RFC 7296 §1.2). Cheapest first, and nothing
+    /// costly before the cookie: retransmissions answered from the cache (§2.1); requests
+    /// from an address over its half-open limit dropped; COOKIE demanded (§2.6) when
+    /// half-open SAs pile up in all or from the address, or the responder is busy; the
+    /// global half-open limit; NO_PROPOSAL_CHOSEN (§2.7) and INVALID_KE_PAYLOAD (§1.2);
+    /// the peer's public value checked (RFC 6989) — all without keeping state. Only then a
+    /// key pair and the Diffie-Hellman, for a new half-open SA.
     fn handle_init_request(
         &mut self,
         now: Instant,
@@ -350,15 +401,16 @@ impl Endpoint {
         if self.config.responder_peers.is_empty() {
             return Err(DropReason::NotResponder);
         }
-        if let Some(handle) = self.half_open.get(&(path.remote, spi_i)).copied() {
+        if let Some(handle) = self.half_open.get(path.remote, spi_i) {
             let (mut ctx, sas) = self.split(now);
-            if let Some(sa) = sas.get(&handle)
-                && sa.resend_last_response(&mut ctx, 0)
-            {
-                self.stats.retransmissions_answered += 1;
-                return Ok(());
-            }
-            return Err(DropReason::Unexpected);
+            let sa = sas.get_mut(&handle).ok_or(DropReason::Unexpected)?;
+            return sa.answer_init_retransmission(&mut ctx, message);
+        }
+        let dos = self.config.dos;
+        let source = path.remote.ip();
+        let from_source = self.half_open.count_from(source);
+        if over(from_source, dos.block_threshold) {
+            return Err(DropReason::Blocked);
         }
         let request = Message::parse(message)?;
         let payloads = Payloads::sort(request.payloads);
@@ -367,18 +419,48 @@ impl Endpoint {
             self.refuse_init(path, spi_i, NotifyType::InvalidSyntax, &[]);
             return Err(DropReason::MissingPayload);
         };
-        let half_open = self.sas.values().filter(|s| s.is_half_open()).count();
-        if half_open >= self.config.cookie_threshold {
-            let valid = payloads.notify(NotifyType::Cookie).is_some_and(|c| {
-                self.cookie
-                    .verify(&c.data, &nonce.data, path.remote.ip(), spi_i)
-            });
-            if !valid {
-                let cookie = self.cookie.cookie(&nonce.data, path.remote.ip(), spi_i);
-                self.refuse_init(path, spi_i, NotifyType::Cookie, &cookie);
-                self.stats.cookies_sent += 1;
+        let total = self.half_open.total();
+        let puzzles = dos.puzzles.filter(|p| total >= p.threshold);
+        let demand_cookie = puzzles.is_some()
+            || total >= dos.cookie_threshold
+            || from_source >= dos.cookie_threshold_ip
+            || over(
+                self.half_open.recent_rate(now) as usize,
+                dos.cookie_rate as usize,
+            );
+        if demand_cookie {
+            let issued = payloads
+                .notify(NotifyType::Cookie)
+                .and_then(|c| self.cookie.verify(&c.data, &nonce.data, source, spi_i));
+            let Some(issued) = issued else {
+                self.demand_cookie(
+                    path,
+                    spi_i,
+                    &payloads,
+                    puzzles.map(|p| p.difficulty_at(total)),
+                );
                 return Err(DropReason::Refused(NotifyType::Cookie));
+            };
+            if let Some(policy) = puzzles {
+                // RFC 8019 §7.1.4: what the request earned by its solution decides.
+                let required = policy.difficulty_at(total);
+                let level = issued.and_then(|asked| self.solved(asked, &payloads));
+                let admitted = match level {
+                    Some(level) => level >= u32::from(required),
+                    None => total < policy.threshold.saturating_mul(2),
+                };
+                if !admitted {
+                    if over(total, dos.init_limit_half_open) {
+                        return Err(DropReason::Overloaded);
+                    }
+                    // §7.1.5: more work asked of it, with a new puzzle.
+                    self.demand_cookie(path, spi_i, &payloads, Some(required));
+                    return Err(DropReason::Refused(NotifyType::Cookie));
+                }
             }
+        }
+        if over(total, dos.init_limit_half_open) {
+            return Err(DropReason::Overloaded);
         }
         // The configurations whose addresses fit, best first; the first that can agree on
         // a proposal decides the IKE SA's algorithms (strongSwan tries them in that order).
@@ -414,6 +496,16 @@ impl Endpoint {
             self.refuse_init(path, spi_i, NotifyType::InvalidKePayload, &data);
             return Err(DropReason::Refused(NotifyType::InvalidKePayload));
         }
+        // RFC 6989: a bad public value is refused before we make a key pair for it.
+        let valid_ke = self
+            .config
+            .provider
+            .key_exchange(ke.group.value())
+            .is_some_and(|kx| kx.check_peer_public(&ke.data).is_ok());
+        if !valid_ke {
+            self.refuse_init(path, spi_i, NotifyType::InvalidSyntax, &[]);
+            return Err(DropReason::Refused(NotifyType::InvalidSyntax));
+        }
         let handle = IkeSaHandle(self.next_handle);
         self.next_handle += 1;
         let (mut ctx, _) = self.split(now);
@@ -436,15 +528,59 @@ impl Endpoint {
             }
             Err(other) => return Err(other),
         };
-        self.half_open.insert((path.remote, spi_i), handle);
+        self.half_open.insert(now, path.remote, spi_i, handle);
         self.sas.insert(handle, sa);
         self.after(now, handle);
         Ok(())
     }
 
+    /// Answers an IKE_SA_INIT request with a COOKIE (RFC 7296 §2.6), and a PUZZLE of
+    /// `difficulty` after it (RFC 8019 §7.1.1) when puzzles are set and the request offers
+    /// a PRF we have; the cookie says which, so no state is kept.
+    fn demand_cookie(
+        &mut self,
+        path: Path,
+        spi_i: u64,
+        payloads: &Payloads,
+        difficulty: Option<u8>,
+    ) {
+        let (Some(nonce), Some(offer)) = (&payloads.nonce, &payloads.sa) else {
+            return;
+        };
+        let puzzle = difficulty.and_then(|difficulty| {
+            let (prf, _) = puzzle::choose_prf(self.config.provider, offer)?;
+            Some(PuzzleRequest { prf, difficulty })
+        });
+        let cookie = self
+            .cookie
+            .cookie(&nonce.data, path.remote.ip(), spi_i, puzzle);
+        let mut notifies = vec![Notify::new(NotifyType::Cookie, &cookie)];
+        if let Some(puzzle) = puzzle {
+            notifies.push(Notify::new(NotifyType::Puzzle, &puzzle.to_bytes()));
+            self.stats.puzzles_sent += 1;
+        }
+        self.stats.cookies_sent += 1;
+        self.send_init_refusal(path, spi_i, notifies);
+    }
+
+    /// The difficulty the request's puzzle solution reached (RFC 8019 §7.1.4), if the
+    /// cookie it returns came with the puzzle `asked` and the solution meets it.
+    fn solved(&self, asked: PuzzleRequest, payloads: &Payloads) -> Option<u32> {
+        let solution = payloads.puzzle_solution.as_ref()?;
+        let cookie = payloads.notify(NotifyType::Cookie)?;
+        let prf = self.config.provider.prf(asked.prf.value())?;
+        puzzle::achieved(prf, solution, &[&cookie.data])
+            .filter(|level| *level >= u32::from(asked.difficulty))
+    }
+
     /// An IKE_SA_INIT response that holds only a notification, keeping no state
     /// (RFC 7296 §2.6, §1.2).
     fn refuse_init(&mut self, path: Path, spi_i: u64, notify: NotifyType, data: &[u8]) {
+        self.send_init_refusal(path, spi_i, vec![Notify::new(notify, data)]);
+    }
+
+    /// An IKE_SA_INIT response of `notifies` alone.
+    fn send_init_refusal(&mut self, path: Path, spi_i: u64, notifies: Vec<Notify>) {
         let message = Message {
             initiator_spi: spi_i,
             responder_spi: 0,
@@ -456,7 +592,7 @@ impl Endpoint {
                 response: true,
             },
             message_id: 0,
-            payloads: vec![Payload::Notify(Notify::new(notify, data))],
+            payloads: notifies.into_iter().map(Payload::Notify).collect(),
         };
         if let Ok(bytes) = message.to_vec() {
             let payload = wire(&Bytes::from(bytes), needs_marker(path.local, path.remote));
@@ -559,9 +695,8 @@ impl Endpoint {
         let Some(sa) = self.sas.get(&handle) else {
             return;
         };
-        let key = (sa.first_remote, sa.spi_i);
-        if !sa.is_half_open() && self.half_open.get(&key) == Some(&handle) {
-            self.half_open.remove(&key);
+        if !sa.is_half_open() {
+            self.half_open.remove(sa.first_remote, sa.spi_i, handle);
         }
         let spis = if sa.is_closed() {
             Vec::new()
@@ -583,6 +718,11 @@ impl Endpoint {
             if let Some(old) = self.deadlines.remove(&handle) {
                 self.timers.remove(&(old, handle));
             }
+            release(&mut self.sas);
+            release(&mut self.by_spi);
+            release(&mut self.spis_of);
+            release(&mut self.deadlines);
+            release_set(&mut self.child_spis);
             return;
         }
         self.spis_of.insert(handle, spis);

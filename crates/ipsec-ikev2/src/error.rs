@@ -16,6 +16,14 @@ pub enum Error {
     /// No credential for the identities of an IKE SA (no pre-shared key for them).
     #[error("no credentials for these identities")]
     MissingCredentials,
+    /// A configuration value that cannot work ([`EndpointConfig::validate`](crate::EndpointConfig::validate)).
+    #[error("{setting}: {problem}")]
+    InvalidConfig {
+        /// The setting at fault.
+        setting: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
     /// An invariant of this crate did not hold.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -51,6 +59,10 @@ pub enum DropReason {
     /// Not a valid IKE message.
     #[error("malformed: {0}")]
     Malformed(#[from] ipsec_isakmp::Error),
+    /// On the NAT-T port, a datagram without the non-ESP marker: ESP, not IKE (RFC 3948
+    /// §2.2).
+    #[error("no non-ESP marker: not IKE")]
+    NotIke,
     /// A NAT-keepalive (RFC 3948 §2.3): nothing to do.
     #[error("NAT-keepalive")]
     Keepalive,
@@ -80,6 +92,28 @@ pub enum DropReason {
     /// INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN, INVALID_SYNTAX, ...).
     #[error("answered with {0}")]
     Refused(NotifyType),
+    /// An IKE_SA_INIT request from an address that already has as many half-open IKE SAs
+    /// as [`DosProtection::block_threshold`](crate::DosProtection) allows: dropped
+    /// unanswered.
+    #[error("too many half-open IKE SAs from this address")]
+    Blocked,
+    /// An IKE_SA_INIT request while the endpoint holds as many half-open IKE SAs as
+    /// [`DosProtection::init_limit_half_open`](crate::DosProtection) allows: dropped
+    /// unanswered.
+    #[error("too many half-open IKE SAs")]
+    Overloaded,
+    /// A request with the message ID of the last one answered that is not a
+    /// retransmission of it (its bytes differ), or one retransmitted more often than any
+    /// peer would: not answered again, so that nobody can use us as a reflector (RFC 7296
+    /// §2.1).
+    #[error("not a retransmission of the last request")]
+    ForgedRetransmission,
+    /// An unprotected error notification or COOKIE answering our IKE_SA_INIT request,
+    /// noted and not acted on yet: a forgery must not end the exchange, so the real
+    /// response is awaited until the request's retransmission timer runs out (RFC 7296
+    /// §2.21.1).
+    #[error("unprotected {0} noted")]
+    Noted(NotifyType),
     /// Building our answer failed.
     #[error(transparent)]
     Internal(#[from] Error),

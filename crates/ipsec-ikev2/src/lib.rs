@@ -33,22 +33,26 @@ mod credentials;
 mod endpoint;
 mod error;
 mod event;
+mod half_open;
 mod identity;
 mod ike_sa;
 mod keys;
 mod message;
 mod nat;
 mod proposal;
+mod puzzle;
+mod queue;
 mod select;
 mod sk;
+mod tables;
 mod ts;
 mod unique;
 
 pub use auth::psk_auth;
 pub use config::{
-    AddrRange, AuthMethod, ChildConfig, ChildProposal, Encryption, EndpointConfig, IdMatcher,
-    IkeLifetime, IkeProposal, IpsecProtocol, Lifetimes, Mode, PeerConfig, PeerId, RetransmitConfig,
-    UniquePolicy,
+    AddrRange, AuthMethod, ChildConfig, ChildProposal, DosProtection, Encryption, EndpointConfig,
+    IdMatcher, IkeLifetime, IkeProposal, IpsecProtocol, Lifetimes, Mode, PeerConfig, PeerId,
+    PuzzlePolicy, RetransmitConfig, UniquePolicy,
 };
 pub use credentials::{Credentials, SharedKey, SharedKeys};
 pub use endpoint::{Endpoint, Stats};
@@ -64,5 +68,6 @@ pub use keys::{
 };
 pub use nat::{NatState, nat_detection_hash};
 pub use proposal::{ChildAlgorithms, IkeAlgorithms};
+pub use queue::BoundedQueue;
 pub use sk::{SkError, open_sk};
 pub use ts::{narrow, within};

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use bytes::{BufMut, Bytes, BytesMut};
 use ipsec_isakmp::{
     Authentication, Delete, Identification, KeyExchange, Nonce, Notify, NotifyType, Payload,
-    SecurityAssociation, TrafficSelector,
+    PuzzleSolution, SecurityAssociation, TrafficSelector,
 };
 
 /// The well-known IKE port: messages to or from it carry no non-ESP marker.
@@ -41,6 +41,8 @@ pub(crate) struct Payloads {
     pub(crate) ts_r: Option<Vec<TrafficSelector>>,
     pub(crate) notifies: Vec<Notify>,
     pub(crate) deletes: Vec<Delete>,
+    /// A puzzle solution (RFC 8019 §8.2).
+    pub(crate) puzzle_solution: Option<PuzzleSolution>,
 }
 
 impl Payloads {
@@ -58,6 +60,9 @@ impl Payloads {
                 Payload::TsResponder(ts) => out.ts_r = out.ts_r.or(Some(ts.selectors)),
                 Payload::Notify(n) => out.notifies.push(n),
                 Payload::Delete(d) => out.deletes.push(d),
+                Payload::PuzzleSolution(ps) => {
+                    out.puzzle_solution = out.puzzle_solution.or(Some(ps));
+                }
                 _ => {}
             }
         }

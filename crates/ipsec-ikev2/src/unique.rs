@@ -26,6 +26,7 @@ use ipsec_isakmp::Identification;
 
 use crate::config::{PeerConfig, UniquePolicy};
 use crate::event::IkeSaHandle;
+use crate::tables::release;
 
 /// Whose IKE SAs are compared: the connection's name, our identity and the peer's.
 pub(crate) type IdentityKey = (String, Identification, Identification);
@@ -71,6 +72,23 @@ impl Identities {
         self.by_key
             .get(&(connection.to_string(), local.clone(), remote.clone()))
             .is_some_and(|sas| !sas.is_empty())
+    }
+
+    /// Whether a new IKE SA of `peer` with the peer `id` would pass `limit` established
+    /// ones with these identities (0: no limit). INITIAL_CONTACT and `unique = replace`
+    /// close the older ones once it is up, so they are let through.
+    pub(crate) fn over_limit(
+        &self,
+        peer: &PeerConfig,
+        id: &Identification,
+        limit: usize,
+        initial_contact: bool,
+    ) -> bool {
+        if limit == 0 || initial_contact || peer.unique == UniquePolicy::Replace {
+            return false;
+        }
+        let key = (peer.name.clone(), peer.local_id.clone(), id.clone());
+        self.by_key.get(&key).is_some_and(|sas| sas.len() >= limit)
     }
 
     /// Whether `unique = keep` refuses an IKE SA of `peer` with the peer `id` at `remote`,
@@ -153,9 +171,7 @@ impl Identities {
                 self.by_key.remove(&key);
             }
         }
-        if self.key_of.is_empty() {
-            self.key_of.shrink_to_fit();
-            self.by_key.shrink_to_fit();
-        }
+        release(&mut self.key_of);
+        release(&mut self.by_key);
     }
 }

@@ -106,7 +106,7 @@ fn establishment_under_thirty_percent_loss() {
 fn cookie_is_demanded_and_answered() {
     let (a, b) = site_to_site();
     let mut b_config = common::endpoint_config(Some(b));
-    b_config.cookie_threshold = 0;
+    b_config.dos.cookie_threshold = 0;
     let mut pair = Pair::new(
         3,
         common::endpoint_config(None),

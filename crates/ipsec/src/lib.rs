@@ -34,10 +34,11 @@ pub use config::{
     ConnectionBuilder, Secret, StartAction, ValueError, parse_addresses, parse_duration,
     parse_identity, parse_number, parse_remote_identity, parse_traffic_selector,
 };
-pub use endpoint::{ChildSaInfo, ConnectionInfo, Endpoint, IkeSaInfo, Traffic};
+pub use endpoint::{ChildSaInfo, ConnectionInfo, Endpoint, IkeSaInfo, QueueDrops, Traffic};
 pub use event::{ChildRemoval, Dropped, Event, Output, SendOutcome};
 pub use ipsec_ikev2::{
-    CloseReason, IkeSaHandle, IkeSaState, IpsecProtocol, Mode, Path, UniquePolicy,
+    CloseReason, DosProtection, IkeSaHandle, IkeSaState, IpsecProtocol, Mode, Path, PuzzlePolicy,
+    UniquePolicy,
 };
 pub use ipsec_sad::{DropCounters, DropKind};
 pub use keylog::{EspSaKeys, KeyLog, KeyLogDir, esp_sa_row, ikev2_decryption_table_row};

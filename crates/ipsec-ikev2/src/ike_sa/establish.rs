@@ -9,7 +9,7 @@ use bytes::Bytes;
 use ipsec_crypto::{SecretBytes, constant_time_eq};
 use ipsec_isakmp::{
     AuthMethod, DhGroup, ExchangeType, Identification, KeyExchange, Message, Nonce, Notify,
-    NotifyType, Payload, Spi,
+    NotifyType, Payload, PuzzleRequest, PuzzleSolution, Spi,
 };
 
 use super::window::RequestKind;
@@ -20,16 +20,41 @@ use super::{
 use crate::auth::psk_auth;
 use crate::config::{ChildConfig, PeerConfig};
 use crate::error::{DropReason, Error};
-use crate::event::{CloseReason, Event, IkeSaHandle, Path, Transmit};
+use crate::event::{CloseReason, Event, IkeSaHandle, Path};
 use crate::identity::{identification, match_quality};
 use crate::keys::derive_ike_keys;
 use crate::message::Payloads;
 use crate::nat::{NatState, nat_detection_hash};
 use crate::proposal::{self, IkeAlgorithms};
+use crate::puzzle;
 use crate::sk::IkeSuite;
 
-/// IKE_SA_INIT retries after COOKIE or INVALID_KE_PAYLOAD before giving up.
+/// IKE_SA_INIT requests sent again at once for a COOKIE or INVALID_KE_PAYLOAD; later ones
+/// wait for the retransmission timer, so that forged replies cannot make us send without
+/// end (the establishment timeout ends the attempt).
 const MAX_INIT_RETRIES: u32 = 5;
+
+/// The difficulty this initiator works to when a responder leaves it the choice
+/// (RFC 8019 §7.1.1.1: difficulty 0).
+const OWN_PUZZLE_EFFORT: u8 = 8;
+
+/// The solution to the puzzle that came with `cookie`, if one came, its PRF is ours and
+/// it is no harder than we solve (RFC 8019 §7.1.2, §9); otherwise the plain cookie is sent
+/// back. A PUZZLE's keys are tried up to 64 times the number expected to be needed.
+fn solve_puzzle(ctx: &Ctx<'_>, payloads: &Payloads, cookie: &[u8]) -> Option<PuzzleSolution> {
+    let request = PuzzleRequest::parse(&payloads.notify(NotifyType::Puzzle)?.data).ok()?;
+    let limit = ctx.config.max_puzzle_difficulty;
+    let difficulty = match request.difficulty {
+        0 => OWN_PUZZLE_EFFORT.min(limit),
+        asked => asked,
+    };
+    if limit == 0 || difficulty > limit {
+        return None;
+    }
+    let prf = ctx.config.provider.prf(request.prf.value())?;
+    let tries = 1u64.checked_shl(u32::from(difficulty))?.saturating_mul(64);
+    puzzle::solve(prf, &[cookie], difficulty, puzzle::KEY_LEN, tries)
+}
 
 /// The hash algorithms announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4): SHA2-256, -384,
 /// -512.
@@ -64,7 +89,10 @@ impl IkeSa {
             ke,
             nonce,
             cookie: None,
+            puzzle_solution: None,
             retries: 0,
+            pending_cookie: None,
+            noted: None,
             request: Bytes::new(),
         }));
         sa.send_init_request(ctx)?;
@@ -78,7 +106,11 @@ impl IkeSa {
         };
         let mut payloads = Vec::new();
         if let Some(cookie) = &init.cookie {
+            // RFC 7296 §2.6: the cookie first; RFC 8019 §7.1.2: the solution next.
             payloads.push(Payload::Notify(Notify::new(NotifyType::Cookie, cookie)));
+            if let Some(solution) = &init.puzzle_solution {
+                payloads.push(Payload::PuzzleSolution(solution.clone()));
+            }
         }
         payloads.push(Payload::SecurityAssociation(proposal::ike_sa_payload(
             &peer.ike_proposals,
@@ -140,41 +172,60 @@ impl IkeSa {
         let State::InitSent(mut init) = std::mem::replace(&mut self.state, State::Closed) else {
             return Err(DropReason::Unexpected);
         };
-        // COOKIE: retry with it, all else unchanged (RFC 7296 §2.6).
+        // Nothing in an IKE_SA_INIT response is authenticated: a refusal or a reply that
+        // does not fit is noted, and the real response awaited (RFC 7296 §2.21.1).
+        // COOKIE: retry with it, all else unchanged (RFC 7296 §2.6), with the solution of
+        // its puzzle if one came and we can afford it (RFC 8019 §7.1.2).
         if let Some(cookie) = payloads.notify(NotifyType::Cookie) {
-            return self.retry_init(ctx, init, Some(cookie.data.clone()), None);
+            let solution = solve_puzzle(ctx, &payloads, &cookie.data);
+            if init.retries >= MAX_INIT_RETRIES {
+                init.pending_cookie = Some((cookie.data.clone(), solution));
+                self.state = State::InitSent(init);
+                return Err(DropReason::Noted(NotifyType::Cookie));
+            }
+            return self.retry_init(ctx, init, Some(cookie.data.clone()), solution, None);
         }
         if let Some(notify) = payloads.notify(NotifyType::InvalidKePayload) {
             let wanted = notify.requested_group();
             let offered =
                 wanted.is_some_and(|g| peer.ike_proposals.iter().any(|p| p.dh.contains(&g)));
-            if let (Some(group), true) = (wanted, offered) {
+            if let (Some(group), true) = (wanted, offered)
+                && init.retries < MAX_INIT_RETRIES
+            {
                 let cookie = init.cookie.take();
-                return self.retry_init(ctx, init, cookie, Some(group));
+                let solution = init.puzzle_solution.take();
+                return self.retry_init(ctx, init, cookie, solution, Some(group));
             }
-            self.close(ctx, CloseReason::NoProposalChosen);
-            return Ok(());
+            return self.note(
+                init,
+                CloseReason::NoProposalChosen,
+                NotifyType::InvalidKePayload,
+            );
         }
         if let Some(error) = payloads.error() {
             let reason = match error {
                 NotifyType::NoProposalChosen => CloseReason::NoProposalChosen,
                 other => CloseReason::PeerError(other),
             };
-            self.close(ctx, reason);
-            return Ok(());
+            return self.note(init, reason, error);
         }
         let (Some(sa), Some(ke), Some(nonce)) = (&payloads.sa, &payloads.ke, &payloads.nonce)
         else {
-            self.close(ctx, CloseReason::ProtocolError);
-            return Ok(());
+            return self.note(init, CloseReason::ProtocolError, NotifyType::InvalidSyntax);
         };
         let Ok(algorithms) = proposal::accept_chosen_ike(&peer.ike_proposals, sa) else {
-            self.close(ctx, CloseReason::ProtocolError);
-            return Ok(());
+            return self.note(init, CloseReason::ProtocolError, NotifyType::InvalidSyntax);
         };
         if spi_r == 0 || ke.group != algorithms.dh || ke.group.value() != init.ke.group() {
-            self.close(ctx, CloseReason::ProtocolError);
-            return Ok(());
+            return self.note(init, CloseReason::ProtocolError, NotifyType::InvalidSyntax);
+        }
+        let valid_ke = ctx
+            .config
+            .provider
+            .key_exchange(ke.group.value())
+            .is_some_and(|kx| kx.check_peer_public(&ke.data).is_ok());
+        if !valid_ke {
+            return self.note(init, CloseReason::ProtocolError, NotifyType::InvalidSyntax);
         }
         self.spi_r = spi_r;
         let shared = match init.ke.complete(&ke.data) {
@@ -251,21 +302,58 @@ impl IkeSa {
         ctx: &mut Ctx<'_>,
         mut init: Box<InitSent>,
         cookie: Option<Vec<u8>>,
+        puzzle_solution: Option<PuzzleSolution>,
         group: Option<DhGroup>,
     ) -> Result<(), DropReason> {
         init.retries += 1;
-        if init.retries > MAX_INIT_RETRIES {
-            self.close(ctx, CloseReason::EstablishmentTimeout);
-            return Ok(());
-        }
         if let Some(group) = group {
             init.ke = start_ke(ctx, group)?;
         }
         init.cookie = cookie;
+        init.puzzle_solution = puzzle_solution;
+        init.noted = None;
         self.window.outstanding = None;
         self.state = State::InitSent(init);
         self.send_init_request(ctx)?;
         Ok(())
+    }
+
+    /// Notes an unprotected refusal of our IKE_SA_INIT request, to be acted on only if
+    /// the real response has not come when the request is next due (RFC 7296 §2.21.1).
+    fn note(
+        &mut self,
+        mut init: Box<InitSent>,
+        reason: CloseReason,
+        notify: NotifyType,
+    ) -> Result<(), DropReason> {
+        init.noted = Some(reason);
+        self.state = State::InitSent(init);
+        Err(DropReason::Noted(notify))
+    }
+
+    /// When our IKE_SA_INIT request is due again: the noted refusal closes the IKE SA now
+    /// that no real response came; a COOKIE that came after the retries ran out is used
+    /// for a new request. Whether it acted.
+    pub(super) fn init_due(&mut self, ctx: &mut Ctx<'_>) -> Result<bool, Error> {
+        let due = self.window.deadline().is_some_and(|at| at <= ctx.now);
+        let State::InitSent(init) = &mut self.state else {
+            return Ok(false);
+        };
+        if !due {
+            return Ok(false);
+        }
+        if let Some(reason) = init.noted {
+            self.close(ctx, reason);
+            return Ok(true);
+        }
+        let Some((cookie, solution)) = init.pending_cookie.take() else {
+            return Ok(false);
+        };
+        init.cookie = Some(cookie);
+        init.puzzle_solution = solution;
+        self.window.outstanding = None;
+        self.send_init_request(ctx)?;
+        Ok(true)
     }
 
     fn send_auth_request(
@@ -467,24 +555,22 @@ impl IkeSa {
             response.clone(),
         )?;
         let datagram = ctx.send(path, &response);
+        sa.window.received_request(0, ctx.digest(request));
         sa.window.sent_response(0, datagram);
         sa.expires = Some(ctx.now + ctx.config.half_open_timeout);
         sa.state = State::InitReplied(Box::new(secured));
         Ok(sa)
     }
 
-    /// Resends the IKE_SA_INIT response for a retransmitted request (RFC 7296 §2.1).
-    pub(crate) fn resend_last_response(&self, ctx: &mut Ctx<'_>, message_id: u32) -> bool {
-        match self.window.cached_response(message_id) {
-            Some(datagram) => {
-                ctx.transmits.push_back(Transmit {
-                    path: self.path,
-                    payload: datagram.clone(),
-                });
-                true
-            }
-            None => false,
-        }
+    /// Answers a retransmission of the IKE_SA_INIT request that made this half-open SA
+    /// (RFC 7296 §2.1), if it is one.
+    pub(crate) fn answer_init_retransmission(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        request: &[u8],
+    ) -> Result<(), DropReason> {
+        ctx.repeat(&mut self.window, self.path, 0, request)
+            .unwrap_or(Err(DropReason::Unexpected))
     }
 
     pub(super) fn on_auth_request(
@@ -522,6 +608,20 @@ impl IkeSa {
             );
         };
         let name = Some(peer.name.clone());
+        if ctx.identities.over_limit(
+            &peer,
+            &id_i,
+            ctx.config.dos.ike_sas_per_identity,
+            payloads.has(NotifyType::InitialContact),
+        ) {
+            return self.refuse_auth(
+                ctx,
+                message_id,
+                NotifyType::AuthenticationFailed,
+                Some(id_i),
+                name,
+            );
+        }
         let Some(psk) = ctx
             .config
             .credentials

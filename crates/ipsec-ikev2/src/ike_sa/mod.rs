@@ -16,7 +16,7 @@ mod side;
 mod tasks;
 mod window;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ pub(crate) use child::ChildSa;
 pub use child::child_keymat_len;
 use side::SideChannel;
 use tasks::Task;
-use window::{RequestKind, Retransmit, Window};
+use window::{Repeat, RequestKind, Retransmit, Window};
 
 /// Length of the nonces this endpoint sends: 32 bytes, at least half the PRF key size of
 /// every PRF it offers (RFC 7296 §2.10).
@@ -50,16 +50,24 @@ pub(crate) const NONCE_LEN: usize = 32;
 /// is closed (RFC 7296 §2.25: "after several minutes").
 const OUT_OF_SYNC_AFTER: Duration = Duration::from_secs(5 * 60);
 
+/// Random draws before a value that must be fresh (an SPI) is given up on: a working
+/// source fails this often with probability below 2^-100.
+const DRAWS: usize = 16;
+
 /// What the endpoint lends an IKE SA while it works.
 pub(crate) struct Ctx<'a> {
     pub(crate) now: Instant,
     pub(crate) config: &'a EndpointConfig,
     pub(crate) rng: &'a mut dyn SecureRandom,
-    pub(crate) transmits: &'a mut VecDeque<Transmit>,
-    pub(crate) events: &'a mut VecDeque<Event>,
+    pub(crate) transmits: &'a mut crate::queue::BoundedQueue<Transmit>,
+    pub(crate) events: &'a mut crate::queue::BoundedQueue<Event>,
     pub(crate) child_spis: &'a mut HashSet<u32, foldhash::fast::FixedState>,
     /// The established IKE SAs by identities, for INITIAL_CONTACT and `unique`.
     pub(crate) identities: &'a crate::unique::Identities,
+    /// Keyed with a secret seed: digests of requests, to recognise retransmissions.
+    pub(crate) hasher: &'a foldhash::quality::FixedState,
+    /// The endpoint's counters.
+    pub(crate) stats: &'a mut crate::endpoint::Stats,
 }
 
 impl Ctx<'_> {
@@ -74,12 +82,45 @@ impl Ctx<'_> {
     }
 
     /// A fresh inbound Child SA SPI, not 0–255 (reserved, RFC 4303 §2.1) and not in use.
+    /// A random source that keeps giving used or reserved values is broken: after
+    /// [`DRAWS`] tries this gives up instead of spinning.
     pub(crate) fn child_spi(&mut self) -> Result<u32, Error> {
-        loop {
+        for _ in 0..DRAWS {
             let spi = u32::from_be_bytes(self.random()?);
             if spi > 255 && self.child_spis.insert(spi) {
                 return Ok(spi);
             }
+        }
+        Err(Error::Crypto(ipsec_crypto::CryptoError::RandomSource))
+    }
+
+    /// The keyed digest of a request, to tell its retransmissions from other datagrams.
+    pub(crate) fn digest(&self, message: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(message)
+    }
+
+    /// Answers a retransmission of the peer's last request on `window` from the cache
+    /// (RFC 7296 §2.1): `None` if `message_id` is not the last request's, else whether it
+    /// was answered or refused as a forgery or one retransmission too many.
+    fn repeat(
+        &mut self,
+        window: &mut Window,
+        path: Path,
+        message_id: u32,
+        message: &[u8],
+    ) -> Option<Result<(), DropReason>> {
+        match window.repeat(message_id, self.digest(message)) {
+            Repeat::No => None,
+            Repeat::Resend(datagram) => {
+                self.transmits.push_back(Transmit {
+                    path,
+                    payload: datagram.clone(),
+                });
+                self.stats.retransmissions_answered += 1;
+                Some(Ok(()))
+            }
+            Repeat::Refused => Some(Err(DropReason::ForgedRetransmission)),
         }
     }
 
@@ -189,7 +230,16 @@ struct InitSent {
     ke: Box<dyn ActiveKeyExchange>,
     nonce: Vec<u8>,
     cookie: Option<Vec<u8>>,
+    /// The solution to the puzzle that came with the cookie (RFC 8019 §7.1.2).
+    puzzle_solution: Option<ipsec_isakmp::PuzzleSolution>,
+    /// Requests sent again at once for a COOKIE or INVALID_KE_PAYLOAD.
     retries: u32,
+    /// A COOKIE (and its puzzle's solution) that came after the retries ran out: used when
+    /// the request is next due, so that forged COOKIEs cannot make us send without end.
+    pending_cookie: Option<(Vec<u8>, Option<ipsec_isakmp::PuzzleSolution>)>,
+    /// An unprotected refusal, acted on only if no real response has come by the time
+    /// the request is next due (RFC 7296 §2.21.1).
+    noted: Option<CloseReason>,
     /// The request as last sent (RealMessage1 once answered).
     request: Bytes,
 }
@@ -660,17 +710,19 @@ impl IkeSa {
             self.follow_peer(ctx, path);
             return self.on_response(ctx, exchange, payloads);
         }
-        if let Some(datagram) = self.window.cached_response(message_id) {
-            ctx.transmits.push_back(Transmit {
-                path: self.path,
-                payload: datagram.clone(),
-            });
-            return Ok(());
+        if let Some(answered) = ctx.repeat(&mut self.window, self.path, message_id, message) {
+            return answered;
         }
         if message_id != self.window.peer_next_request_id {
             return Err(DropReason::OutOfWindow);
         }
-        let payloads = match self.open(message) {
+        let opened = self.open(message);
+        if matches!(opened, Ok(_) | Err(DropReason::Malformed(_))) {
+            // Authentic: its retransmissions will be answered from the cache.
+            self.window
+                .received_request(message_id, ctx.digest(message));
+        }
+        let payloads = match opened {
             Ok(payloads) => payloads,
             Err(DropReason::Malformed(error)) => {
                 // Authentic but malformed: answer so (RFC 7296 §2.21.1, §2.5).
@@ -816,6 +868,9 @@ impl IkeSa {
             self.close(ctx, CloseReason::DeadPeer);
             return Ok(());
         }
+        if self.init_due(ctx)? {
+            return Ok(());
+        }
         match self.window.retransmit(now, &ctx.config.retransmit) {
             Retransmit::NotDue => {}
             Retransmit::Resend(datagram) => ctx.transmits.push_back(Transmit {
@@ -823,9 +878,12 @@ impl IkeSa {
                 payload: datagram,
             }),
             Retransmit::GiveUp => {
-                let reason = match self.state {
+                let reason = match &self.state {
                     State::Deleting(_) => self.delete_reason,
                     State::Established(_) => CloseReason::DeadPeer,
+                    State::InitSent(init) => {
+                        init.noted.unwrap_or(CloseReason::EstablishmentTimeout)
+                    }
                     _ => CloseReason::EstablishmentTimeout,
                 };
                 self.close(ctx, reason);
@@ -938,13 +996,15 @@ fn plain(envelope: Envelope, payloads: Vec<Payload>) -> Result<Vec<u8>, Error> {
     .to_vec()?)
 }
 
+/// A random IKE SPI, never 0 (RFC 7296 §3.1); a source giving only zeros is broken.
 fn nonzero_spi(ctx: &mut Ctx<'_>) -> Result<u64, Error> {
-    loop {
+    for _ in 0..DRAWS {
         let spi = u64::from_be_bytes(ctx.random()?);
         if spi != 0 {
             return Ok(spi);
         }
     }
+    Err(Error::Crypto(ipsec_crypto::CryptoError::RandomSource))
 }
 
 fn start_ke(ctx: &mut Ctx<'_>, group: DhGroup) -> Result<Box<dyn ActiveKeyExchange>, Error> {

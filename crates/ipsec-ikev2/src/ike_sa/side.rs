@@ -110,17 +110,16 @@ impl SideChannel {
                 Outcome::Continue
             });
         }
-        if let Some(datagram) = self.channel.window.cached_response(message_id) {
-            ctx.transmits.push_back(Transmit {
-                path,
-                payload: datagram.clone(),
-            });
-            return Ok(Outcome::Continue);
+        if let Some(answered) = ctx.repeat(&mut self.channel.window, path, message_id, message) {
+            return answered.map(|()| Outcome::Continue);
         }
         if message_id != self.channel.window.peer_next_request_id {
             return Err(DropReason::OutOfWindow);
         }
         let payloads = open_with(&self.channel.secured.sk_in, message)?;
+        self.channel
+            .window
+            .received_request(message_id, ctx.digest(message));
         match exchange {
             ExchangeType::Informational => {
                 self.channel

@@ -10,6 +10,12 @@ use super::child::ChildExchange;
 use super::ike_rekey::IkeRekeyExchange;
 use crate::config::RetransmitConfig;
 
+/// `now + wait`, or `now` itself for a wait too long to add (a validated configuration has
+/// none): a deadline is never a panic.
+fn later(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait).unwrap_or(now)
+}
+
 /// What a request of ours was for, to act on its response.
 pub(super) enum RequestKind {
     IkeSaInit,
@@ -47,12 +53,33 @@ pub(super) enum Retransmit {
     GiveUp,
 }
 
+/// Times one response is sent again for retransmissions of its request: more than any
+/// peer's retransmission schedule asks for (charon's default is 5), few enough that a
+/// replayed request cannot make us a reflector (RFC 7296 §2.1).
+const RESENDS_PER_RESPONSE: u8 = 12;
+
+/// What a request with the message ID of the last one answered is.
+pub(super) enum Repeat<'a> {
+    /// Not that ID: a new request, or out of the window.
+    No,
+    /// A retransmission: send this again.
+    Resend(&'a Bytes),
+    /// That ID, but not the request answered (its bytes differ), or retransmitted more
+    /// often than a peer would: answering could only reflect traffic at the peer.
+    Refused,
+}
+
 #[derive(Default)]
 pub(super) struct Window {
     pub(super) next_request_id: u32,
     pub(super) outstanding: Option<Outstanding>,
     pub(super) peer_next_request_id: u32,
     pub(super) last_response: Option<(u32, Bytes)>,
+    /// The ID and the keyed digest of the peer's last authentic request, to tell its
+    /// retransmissions from forgeries that reuse its message ID.
+    pub(super) last_request: Option<(u32, u64)>,
+    /// Times the last response was sent again.
+    resends: u8,
 }
 
 impl Window {
@@ -72,15 +99,21 @@ impl Window {
             datagram,
             retransmits: 0,
             timeout: config.initial_timeout,
-            deadline: now + config.initial_timeout,
+            deadline: later(now, config.initial_timeout),
             kind,
         });
+    }
+
+    /// Records the peer's authentic request `message_id`, by its digest.
+    pub(super) fn received_request(&mut self, message_id: u32, digest: u64) {
+        self.last_request = Some((message_id, digest));
     }
 
     /// Records the answer to the peer's request `message_id`.
     pub(super) fn sent_response(&mut self, message_id: u32, datagram: Bytes) {
         self.last_response = Some((message_id, datagram));
         self.peer_next_request_id = message_id.wrapping_add(1);
+        self.resends = 0;
     }
 
     /// Whether `message_id` is a response to our outstanding request.
@@ -90,16 +123,21 @@ impl Window {
             .is_some_and(|o| o.message_id == message_id)
     }
 
-    /// The cached answer, if `message_id` is a retransmission of the peer's last request.
-    pub(super) fn cached_response(&self, message_id: u32) -> Option<&Bytes> {
-        match &self.last_response {
-            Some((id, datagram))
-                if *id == message_id && message_id.wrapping_add(1) == self.peer_next_request_id =>
-            {
-                Some(datagram)
-            }
-            _ => None,
+    /// Whether the request `message_id` with `digest` is a retransmission of the peer's last
+    /// one, to be answered from the cache (RFC 7296 §2.1), and counts the resend.
+    pub(super) fn repeat(&mut self, message_id: u32, digest: u64) -> Repeat<'_> {
+        let Some((id, datagram)) = &self.last_response else {
+            return Repeat::No;
+        };
+        if *id != message_id || message_id.wrapping_add(1) != self.peer_next_request_id {
+            return Repeat::No;
         }
+        let same = self.last_request == Some((message_id, digest));
+        if !same || self.resends >= RESENDS_PER_RESPONSE {
+            return Repeat::Refused;
+        }
+        self.resends += 1;
+        Repeat::Resend(datagram)
     }
 
     /// Advances the retransmission timer of the outstanding request (RFC 7296 §2.1:
@@ -115,12 +153,11 @@ impl Window {
             return Retransmit::GiveUp;
         }
         outstanding.retransmits += 1;
-        let grown = outstanding
-            .timeout
-            .mul_f64(config.backoff)
+        let grown = Duration::try_from_secs_f64(outstanding.timeout.as_secs_f64() * config.backoff)
+            .unwrap_or(config.max_timeout)
             .min(config.max_timeout);
         outstanding.timeout = grown;
-        outstanding.deadline = now + grown;
+        outstanding.deadline = later(now, grown);
         Retransmit::Resend(outstanding.datagram.clone())
     }
 

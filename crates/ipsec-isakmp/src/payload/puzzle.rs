@@ -74,7 +74,7 @@ impl PuzzleSolution {
     /// Decodes a payload body: not empty, and a whole number of four equal keys
     /// (RFC 8019 §8.2).
     pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        if body.is_empty() || body.len() % PUZZLE_KEYS != 0 {
+        if body.is_empty() || !body.len().is_multiple_of(PUZZLE_KEYS) {
             return Err(Error::InvalidField {
                 what: Structure::PuzzleSolution,
                 field: "Puzzle Solution Data length",
@@ -96,7 +96,7 @@ impl PuzzleSolution {
     /// The keys, in order (none if the data is not four keys of one non-zero length).
     pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
         let len = self.data.len() / PUZZLE_KEYS;
-        let whole = len > 0 && self.data.len() % PUZZLE_KEYS == 0;
+        let whole = len > 0 && self.data.len().is_multiple_of(PUZZLE_KEYS);
         self.data.chunks(len.max(1)).filter(move |_| whole)
     }
 

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use ipsec_crypto::{CryptoProvider, RUST_CRYPTO, SecretBytes};
 use ipsec_ikev2::{
-    ChildConfig, Credentials, IdMatcher, IkeLifetime, PeerConfig, RetransmitConfig, SharedKey,
-    SharedKeys,
+    ChildConfig, Credentials, DosProtection, EndpointConfig, IdMatcher, IkeLifetime, PeerConfig,
+    RetransmitConfig, SharedKey, SharedKeys,
 };
 
 pub use child::{Action, Child, ChildBuilder, StartAction};
@@ -85,8 +85,14 @@ pub struct Config {
     pub key_log: Option<Arc<dyn KeyLog>>,
     /// Retransmission of IKE requests (RFC 7296 §2.1).
     pub retransmit: RetransmitConfig,
-    /// Half-open IKE SAs before cookies are demanded (RFC 7296 §2.6).
-    pub cookie_threshold: usize,
+    /// The responder's defences against floods: cookies (RFC 7296 §2.6), limits on
+    /// half-open IKE SAs, client puzzles (RFC 8019), with strongSwan's names.
+    pub dos: DosProtection,
+    /// The hardest client puzzle solved as initiator (RFC 8019 §9); 0: never.
+    pub max_puzzle_difficulty: u8,
+    /// Datagrams, packets and events kept for the caller to drain; beyond that they are
+    /// dropped and counted ([`Endpoint::queue_drops`](crate::Endpoint::queue_drops)).
+    pub queue_limit: usize,
     /// How often the cookie secret is replaced (RFC 7296 §2.6: "periodically"); zero:
     /// only when [`Endpoint::rotate_cookie_secret`](crate::Endpoint::rotate_cookie_secret)
     /// says so.
@@ -102,7 +108,9 @@ impl std::fmt::Debug for Config {
             .field("secrets", &self.secrets)
             .field("provider", &self.provider.name)
             .field("key_log", &self.key_log.is_some())
-            .field("cookie_threshold", &self.cookie_threshold)
+            .field("dos", &self.dos)
+            .field("max_puzzle_difficulty", &self.max_puzzle_difficulty)
+            .field("queue_limit", &self.queue_limit)
             .field("cookie_rotation", &self.cookie_rotation)
             .finish_non_exhaustive()
     }
@@ -118,7 +126,9 @@ impl Default for Config {
             provider: &RUST_CRYPTO,
             key_log: None,
             retransmit: RetransmitConfig::default(),
-            cookie_threshold: 64,
+            dos: DosProtection::default(),
+            max_puzzle_difficulty: 16,
+            queue_limit: 4096,
             cookie_rotation: Duration::from_secs(3600),
         }
     }
@@ -126,7 +136,8 @@ impl Default for Config {
 
 impl Config {
     /// A builder with the defaults: ports 500 and 4500, the RustCrypto provider, no key
-    /// log, cookies above 64 half-open IKE SAs with the secret replaced hourly.
+    /// log, the defences of [`DosProtection::default`] with the cookie secret replaced
+    /// hourly, queues of 4,096.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder {
             config: Config::default(),
@@ -136,6 +147,22 @@ impl Config {
     /// The connection named `name`.
     pub fn connection(&self, name: &str) -> Option<&Connection> {
         self.connections.iter().find(|c| c.name == name)
+    }
+
+    /// The IKE endpoint's configuration (its peers are published once loaded).
+    pub(crate) fn ike_endpoint_config(&self) -> EndpointConfig {
+        EndpointConfig {
+            ike_port: self.ike_port,
+            nat_t_port: self.nat_t_port,
+            dos: self.dos,
+            retransmit: self.retransmit,
+            provider: self.provider,
+            key_log: self.key_log.is_some(),
+            credentials: Arc::new(self.shared_keys()),
+            max_puzzle_difficulty: self.max_puzzle_difficulty,
+            queue_limit: self.queue_limit,
+            ..EndpointConfig::default()
+        }
     }
 
     /// Every pre-shared key, the connections' shorthands included, for IKE.
@@ -167,6 +194,11 @@ impl Config {
                 "port_nat_t",
                 "must differ from the IKE port (RFC 3948 tells them apart by port)",
             ));
+        }
+        if let Err(ipsec_ikev2::Error::InvalidConfig { setting, problem }) =
+            self.ike_endpoint_config().validate()
+        {
+            return Err(ConfigError::inconsistent(setting, problem));
         }
         for (index, secret) in self.secrets.iter().enumerate() {
             if secret.secret.is_empty() {
@@ -350,7 +382,25 @@ impl ConfigBuilder {
 
     /// Half-open IKE SAs before cookies are demanded (0: always).
     pub fn cookie_threshold(mut self, threshold: usize) -> Self {
-        self.config.cookie_threshold = threshold;
+        self.config.dos.cookie_threshold = threshold;
+        self
+    }
+
+    /// The responder's defences against floods, all at once.
+    pub fn dos(mut self, dos: DosProtection) -> Self {
+        self.config.dos = dos;
+        self
+    }
+
+    /// The hardest client puzzle solved as initiator; 0: never.
+    pub fn max_puzzle_difficulty(mut self, difficulty: u8) -> Self {
+        self.config.max_puzzle_difficulty = difficulty;
+        self
+    }
+
+    /// Datagrams, packets and events kept for the caller to drain.
+    pub fn queue_limit(mut self, limit: usize) -> Self {
+        self.config.queue_limit = limit;
         self
     }
 

@@ -11,13 +11,12 @@ mod datapath;
 mod snapshot;
 mod state;
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::time::Instant;
 
 use foldhash::fast::FixedState;
 use ipsec_crypto::SecureRandom;
-use ipsec_ikev2::{ChildDeleteReason, CloseReason, EndpointConfig, IkeSaHandle};
+use ipsec_ikev2::{BoundedQueue, ChildDeleteReason, CloseReason, IkeSaHandle};
 use ipsec_sad::{SaId, Sad, SadEvent, Spd, SpdEntryId};
 
 use crate::config::{Action, Config, ConfigError};
@@ -48,8 +47,8 @@ pub struct Endpoint {
     ike_sas: HashMap<IkeSaHandle, IkeState, FixedState>,
     children: ChildTable,
     timers: Timers,
-    outputs: VecDeque<Output>,
-    events: VecDeque<Event>,
+    outputs: BoundedQueue<Output>,
+    events: BoundedQueue<Event>,
 }
 
 impl core::fmt::Debug for Endpoint {
@@ -61,6 +60,21 @@ impl core::fmt::Debug for Endpoint {
             .field("child_sas", &self.children.by_spi.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Items dropped because a queue toward the caller was full, by queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueueDrops {
+    /// [`Endpoint::poll_output`]'s queue.
+    pub outputs: u64,
+    /// [`Endpoint::poll_event`]'s queue.
+    pub events: u64,
+    /// The IKE endpoint's datagrams (drained by this endpoint after every call, so full
+    /// only if one call made more than the limit).
+    pub ike_transmits: u64,
+    /// The IKE endpoint's events, likewise.
+    pub ike_events: u64,
 }
 
 /// How long the inbound SA of a rekeyed Child SA stays after its Delete, for the packets
@@ -78,17 +92,9 @@ impl Endpoint {
         rng: Box<dyn SecureRandom>,
     ) -> Result<Self, ConfigError> {
         config.validate()?;
-        let ike_config = EndpointConfig {
-            ike_port: config.ike_port,
-            nat_t_port: config.nat_t_port,
-            cookie_threshold: config.cookie_threshold,
-            retransmit: config.retransmit,
-            provider: config.provider,
-            key_log: config.key_log.is_some(),
-            credentials: Arc::new(config.shared_keys()),
-            ..EndpointConfig::default()
-        };
-        let ike = ipsec_ikev2::Endpoint::new(ike_config, rng).map_err(|_| ConfigError::Random)?;
+        let ike = ipsec_ikev2::Endpoint::new(config.ike_endpoint_config(), rng)
+            .map_err(|_| ConfigError::Random)?;
+        let queue_limit = config.queue_limit;
         let connections = config.connections.clone();
         let mut endpoint = Self {
             config,
@@ -100,8 +106,8 @@ impl Endpoint {
             ike_sas: HashMap::default(),
             children: ChildTable::default(),
             timers: Timers::default(),
-            outputs: VecDeque::new(),
-            events: VecDeque::new(),
+            outputs: BoundedQueue::new(queue_limit),
+            events: BoundedQueue::new(queue_limit),
         };
         for connection in connections {
             endpoint.load(connection);
@@ -190,6 +196,18 @@ impl Endpoint {
     /// The next event; call until `None`.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// What was dropped because the caller had not drained the queues
+    /// ([`Config::queue_limit`]): outputs and events here, datagrams and events in the IKE
+    /// endpoint.
+    pub fn queue_drops(&self) -> QueueDrops {
+        QueueDrops {
+            outputs: self.outputs.dropped(),
+            events: self.events.dropped(),
+            ike_transmits: self.ike.dropped_transmits(),
+            ike_events: self.ike.dropped_events(),
+        }
     }
 
     fn connection_state(&self, name: &str) -> Option<&ConnectionState> {
