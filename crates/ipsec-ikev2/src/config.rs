@@ -441,15 +441,21 @@ pub struct PuzzlePolicy {
     /// The most zero bits ever asked (RFC 8019 §9: about 20 is a second of a client's
     /// time).
     pub max_difficulty: u8,
+    /// IKE_AUTH requests a second that fail their integrity check on half-open SAs at
+    /// which an initiator that solved its IKE_SA_INIT puzzle gets an IKE_AUTH puzzle too,
+    /// to be solved before the responder computes the Diffie-Hellman (RFC 8019 §7.2).
+    pub auth_failures: u32,
 }
 
 impl Default for PuzzlePolicy {
-    /// Puzzles above 1,024 half-open IKE SAs, from 10 bits up to 20.
+    /// Puzzles above 1,024 half-open IKE SAs, from 10 bits up to 20; IKE_AUTH puzzles
+    /// above 10 failed IKE_AUTH requests a second.
     fn default() -> Self {
         Self {
             threshold: 1024,
             difficulty: 10,
             max_difficulty: 20,
+            auth_failures: 10,
         }
     }
 }

@@ -56,9 +56,13 @@ fn reason_name(reason: &DropReason) -> &'static str {
         DropReason::Overloaded => "overloaded",
         DropReason::ForgedRetransmission => "forged-retransmission",
         DropReason::Noted(_) => "noted",
+        DropReason::PuzzleNotSolved => "puzzle-not-solved",
         DropReason::Internal(_) => "internal",
     }
 }
+
+/// The least difficulty of an IKE_AUTH puzzle, which must not be 0 (RFC 8019 §7.2.1.1).
+const MIN_AUTH_PUZZLE: u8 = 8;
 
 /// Whether `count` has reached `limit`, where a limit of 0 is none.
 fn over(count: usize, limit: usize) -> bool {
@@ -380,6 +384,9 @@ impl Endpoint {
         let (mut ctx, sas) = self.split(now);
         let sa = sas.get_mut(&handle).ok_or(DropReason::UnknownSpi)?;
         let result = sa.handle_message(&mut ctx, path, message);
+        if result == Err(DropReason::IntegrityCheckFailed) && sa.is_half_open() {
+            self.half_open.auth_failed(now);
+        }
         self.after(now, handle);
         result
     }
@@ -428,6 +435,8 @@ impl Endpoint {
                 self.half_open.recent_rate(now) as usize,
                 dos.cookie_rate as usize,
             );
+        // The difficulty the request's IKE_SA_INIT puzzle solution reached, if any.
+        let mut solved = None;
         if demand_cookie {
             let issued = payloads
                 .notify(NotifyType::Cookie)
@@ -445,6 +454,7 @@ impl Endpoint {
                 // RFC 8019 §7.1.4: what the request earned by its solution decides.
                 let required = policy.difficulty_at(total);
                 let level = issued.and_then(|asked| self.solved(asked, &payloads));
+                solved = level;
                 let admitted = match level {
                     Some(level) => level >= u32::from(required),
                     None => total < policy.threshold.saturating_mul(2),
@@ -506,6 +516,16 @@ impl Endpoint {
             self.refuse_init(path, spi_i, NotifyType::InvalidSyntax, &[]);
             return Err(DropReason::Refused(NotifyType::InvalidSyntax));
         }
+        // RFC 8019 §7.2: an IKE_AUTH puzzle too, for one that solved its IKE_SA_INIT
+        // puzzle, while IKE_AUTH requests that fail their integrity check come often.
+        let auth_puzzle = dos.puzzles.zip(solved).and_then(|(policy, _)| {
+            if self.half_open.auth_failure_rate(now) < policy.auth_failures.max(1) {
+                return None;
+            }
+            let (prf, _) = puzzle::choose_prf(self.config.provider, sa)?;
+            let difficulty = policy.difficulty_at(total).max(MIN_AUTH_PUZZLE);
+            Some(PuzzleRequest { prf, difficulty })
+        });
         let handle = IkeSaHandle(self.next_handle);
         self.next_handle += 1;
         let (mut ctx, _) = self.split(now);
@@ -519,6 +539,7 @@ impl Endpoint {
             algorithms,
             &payloads,
             force_encap,
+            auth_puzzle,
         );
         let sa = match created {
             Ok(sa) => sa,

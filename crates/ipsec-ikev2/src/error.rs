@@ -108,6 +108,11 @@ pub enum DropReason {
     /// §2.1).
     #[error("not a retransmission of the last request")]
     ForgedRetransmission,
+    /// An IKE_AUTH request without the solution of the puzzle we set for it, or with a
+    /// solution short of its difficulty: dropped unanswered before any Diffie-Hellman
+    /// (RFC 8019 §7.2.4).
+    #[error("IKE_AUTH puzzle not solved")]
+    PuzzleNotSolved,
     /// An unprotected error notification or COOKIE answering our IKE_SA_INIT request,
     /// noted and not acted on yet: a forgery must not end the exchange, so the real
     /// response is awaited until the request's retransmission timer runs out (RFC 7296

@@ -22,6 +22,8 @@ pub(crate) struct HalfOpen {
     /// ports at will).
     per_source: HashMap<IpAddr, usize, FixedState>,
     rate: Rate,
+    /// IKE_AUTH requests on half-open SAs that failed their integrity check.
+    auth_failures: Rate,
 }
 
 impl HalfOpen {
@@ -31,6 +33,7 @@ impl HalfOpen {
             by_request: HashMap::with_hasher(FixedState::with_seed(seed)),
             per_source: HashMap::with_hasher(FixedState::with_seed(seed.rotate_left(32))),
             rate: Rate::default(),
+            auth_failures: Rate::default(),
         }
     }
 
@@ -82,9 +85,20 @@ impl HalfOpen {
         release(&mut self.per_source);
     }
 
-    /// IKE SAs created in the last second or so (their Diffie-Hellman done).
+    /// IKE SAs created in the last second or so.
     pub(crate) fn recent_rate(&self, now: Instant) -> u32 {
         self.rate.per_second(now)
+    }
+
+    /// Counts an IKE_AUTH request on a half-open SA that failed its integrity check.
+    pub(crate) fn auth_failed(&mut self, now: Instant) {
+        self.auth_failures.count(now);
+    }
+
+    /// IKE_AUTH requests on half-open SAs that failed their integrity check in the last
+    /// second or so (RFC 8019 §7.2: the sign that calls for IKE_AUTH puzzles).
+    pub(crate) fn auth_failure_rate(&self, now: Instant) -> u32 {
+        self.auth_failures.per_second(now)
     }
 }
 

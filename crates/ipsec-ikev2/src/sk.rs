@@ -183,15 +183,24 @@ impl SkDirection {
         }
     }
 
-    /// Builds the whole message: header, SK payload holding `inner`, encrypted and
+    /// Builds the whole message: header, SK payload holding `payloads`, encrypted and
     /// authenticated (RFC 7296 §3.14; RFC 5282 §5 for the AEAD's AAD: the header through the
-    /// SK payload's generic header).
+    /// SK payload's generic header). A Puzzle Solution among them goes before the SK
+    /// payload, in the clear but authenticated (RFC 8019 §7.2.2).
     pub(crate) fn seal(
         &mut self,
         envelope: Envelope,
-        inner: &[Payload],
+        payloads: &[Payload],
         rng: &mut dyn SecureRandom,
     ) -> Result<Bytes, crate::Error> {
+        let is_outer = |p: &Payload| matches!(p, Payload::PuzzleSolution(_));
+        let split: (Vec<Payload>, Vec<Payload>);
+        let (outer, inner) = if payloads.iter().any(is_outer) {
+            split = payloads.iter().cloned().partition(is_outer);
+            (split.0, split.1.as_slice())
+        } else {
+            (Vec::new(), payloads)
+        };
         let inner_len = chain_len(inner);
         let (iv_len, icv_len, block) = (self.iv_len(), self.icv_len(), self.block_len());
         let unpadded = inner_len.saturating_add(1);
@@ -205,10 +214,13 @@ impl SkDirection {
             exchange_type: envelope.exchange,
             flags: envelope.flags,
             message_id: envelope.message_id,
-            payloads: vec![Payload::Encrypted(Encrypted {
-                first_inner: first_type(inner),
-                data: vec![0; body_len],
-            })],
+            payloads: outer
+                .into_iter()
+                .chain([Payload::Encrypted(Encrypted {
+                    first_inner: first_type(inner),
+                    data: vec![0; body_len],
+                })])
+                .collect(),
         };
         let mut bytes = message.to_vec()?;
         let body_start = bytes.len() - body_len;

@@ -14,8 +14,8 @@ use ipsec_isakmp::{
 
 use super::window::RequestKind;
 use super::{
-    AuthSent, Ctx, IkeSa, InitSent, Secured, State, id_body, nonzero_spi, plain, secure_with,
-    start_ke,
+    AuthSent, Ctx, IkeSa, InitSent, PendingKeys, Secured, State, id_body, nonzero_spi, plain,
+    secure_with, start_ke,
 };
 use crate::auth::psk_auth;
 use crate::config::{ChildConfig, PeerConfig};
@@ -38,27 +38,52 @@ const MAX_INIT_RETRIES: u32 = 5;
 /// (RFC 8019 §7.1.1.1: difficulty 0).
 const OWN_PUZZLE_EFFORT: u8 = 8;
 
-/// The solution to the puzzle that came with `cookie`, if one came, its PRF is ours and
-/// it is no harder than we solve (RFC 8019 §7.1.2, §9); otherwise the plain cookie is sent
-/// back. A PUZZLE's keys are tried up to 64 times the number expected to be needed.
-fn solve_puzzle(ctx: &Ctx<'_>, payloads: &Payloads, cookie: &[u8]) -> Option<PuzzleSolution> {
-    let request = PuzzleRequest::parse(&payloads.notify(NotifyType::Puzzle)?.data).ok()?;
-    let limit = ctx.config.max_puzzle_difficulty;
-    let difficulty = match request.difficulty {
-        0 => OWN_PUZZLE_EFFORT.min(limit),
-        asked => asked,
-    };
-    if limit == 0 || difficulty > limit {
-        return None;
-    }
-    let prf = ctx.config.provider.prf(request.prf.value())?;
-    let tries = 1u64.checked_shl(u32::from(difficulty))?.saturating_mul(64);
-    puzzle::solve(prf, &[cookie], difficulty, puzzle::KEY_LEN, tries)
-}
-
 /// The hash algorithms announced in SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4): SHA2-256, -384,
 /// -512.
 const SIGNATURE_HASHES: [u8; 6] = [0, 2, 0, 3, 0, 4];
+
+/// The Puzzle Solution payload before the SK payload of `message` (RFC 8019 §7.2.2).
+fn outer_puzzle_solution(message: &[u8]) -> Option<PuzzleSolution> {
+    let view = ipsec_isakmp::HeaderView::new_checked(message).ok()?;
+    ipsec_isakmp::PayloadIter::new(view.next_payload(), view.payload())
+        .map_while(Result::ok)
+        .find(|raw| raw.payload_type == ipsec_isakmp::PayloadType::PuzzleSolution)
+        .and_then(|raw| PuzzleSolution::parse(raw.body).ok())
+}
+
+/// The solution to the puzzle that came with `cookie`, if one came, its PRF is ours and
+/// it is no harder than we solve (RFC 8019 §7.1.2, §9); otherwise the plain cookie is sent
+/// back.
+fn solve_cookie_puzzle(
+    ctx: &Ctx<'_>,
+    payloads: &Payloads,
+    cookie: &[u8],
+) -> Option<PuzzleSolution> {
+    let request = PuzzleRequest::parse(&payloads.notify(NotifyType::Puzzle)?.data).ok()?;
+    let difficulty = match request.difficulty {
+        0 => OWN_PUZZLE_EFFORT.min(ctx.config.max_puzzle_difficulty),
+        asked => asked,
+    };
+    solve_puzzle(ctx, request.prf, difficulty, &[cookie])
+}
+
+/// Four keys whose PRF over `parts` end in `difficulty` zero bits, if the PRF is ours and
+/// the difficulty within [`EndpointConfig::max_puzzle_difficulty`](crate::EndpointConfig);
+/// keys are tried up to 64 times the number expected to be needed.
+fn solve_puzzle(
+    ctx: &Ctx<'_>,
+    prf: ipsec_isakmp::PrfId,
+    difficulty: u8,
+    parts: &[&[u8]],
+) -> Option<PuzzleSolution> {
+    let limit = ctx.config.max_puzzle_difficulty;
+    if limit == 0 || difficulty > limit {
+        return None;
+    }
+    let prf = ctx.config.provider.prf(prf.value())?;
+    let tries = 1u64.checked_shl(u32::from(difficulty))?.saturating_mul(64);
+    puzzle::solve(prf, parts, difficulty, puzzle::KEY_LEN, tries)
+}
 
 impl IkeSa {
     // ---------------------------------------------------------------- initiator
@@ -177,7 +202,7 @@ impl IkeSa {
         // COOKIE: retry with it, all else unchanged (RFC 7296 §2.6), with the solution of
         // its puzzle if one came and we can afford it (RFC 8019 §7.1.2).
         if let Some(cookie) = payloads.notify(NotifyType::Cookie) {
-            let solution = solve_puzzle(ctx, &payloads, &cookie.data);
+            let solution = solve_cookie_puzzle(ctx, &payloads, &cookie.data);
             if init.retries >= MAX_INIT_RETRIES {
                 init.pending_cookie = Some((cookie.data.clone(), solution));
                 self.state = State::InitSent(init);
@@ -227,6 +252,29 @@ impl IkeSa {
         if !valid_ke {
             return self.note(init, CloseReason::ProtocolError, NotifyType::InvalidSyntax);
         }
+        // RFC 8019 §7.2.2: a PUZZLE in the response must be solved before IKE_AUTH, over
+        // Nr | SPIr, with a difficulty that is not 0; one we cannot solve is noted (the
+        // responder would drop our IKE_AUTH, and the response may be forged).
+        let auth_solution = match payloads.notify(NotifyType::Puzzle) {
+            None => None,
+            Some(notify) => {
+                let solution = PuzzleRequest::parse(&notify.data)
+                    .ok()
+                    .filter(|request| request.difficulty != 0)
+                    .and_then(|request| {
+                        let spi_r = spi_r.to_be_bytes();
+                        solve_puzzle(ctx, request.prf, request.difficulty, &[&nonce.data, &spi_r])
+                    });
+                let Some(solution) = solution else {
+                    return self.note(
+                        init,
+                        CloseReason::PeerError(NotifyType::Puzzle),
+                        NotifyType::Puzzle,
+                    );
+                };
+                Some(solution)
+            }
+        };
         self.spi_r = spi_r;
         let shared = match init.ke.complete(&ke.data) {
             Ok(shared) => shared,
@@ -283,7 +331,7 @@ impl IkeSa {
             child_spi,
             child: child.clone(),
         }));
-        if let Err(error) = self.send_auth_request(ctx, &peer, &child, child_spi) {
+        if let Err(error) = self.send_auth_request(ctx, &peer, &child, child_spi, auth_solution) {
             ctx.child_spis.remove(&child_spi);
             let reason = match error {
                 // The key went away since the initiation was accepted: nothing to sign with.
@@ -362,6 +410,7 @@ impl IkeSa {
         peer: &PeerConfig,
         child: &ChildConfig,
         child_spi: u32,
+        puzzle_solution: Option<PuzzleSolution>,
     ) -> Result<(), Error> {
         let secured = self.secured().ok_or(Error::Internal("no keys"))?;
         let id_body = id_body(&peer.local_id)?;
@@ -379,7 +428,12 @@ impl IkeSa {
             secured.keys.sk_pi.expose(),
             &id_body,
         )?;
-        let mut payloads = vec![Payload::IdInitiator(peer.local_id.clone())];
+        // A puzzle solution goes before the SK payload (RFC 8019 §7.2.2).
+        let mut payloads: Vec<Payload> = puzzle_solution
+            .map(Payload::PuzzleSolution)
+            .into_iter()
+            .collect();
+        payloads.push(Payload::IdInitiator(peer.local_id.clone()));
         // RFC 7296 §2.4: INITIAL_CONTACT says we hold no other IKE SA with the peer.
         let contact = remote.as_ref().is_some_and(|remote| {
             ctx.identities
@@ -498,6 +552,7 @@ impl IkeSa {
         algorithms: IkeAlgorithms,
         request_payloads: &Payloads,
         force_encap: bool,
+        auth_puzzle: Option<PuzzleRequest>,
     ) -> Result<Self, DropReason> {
         let (Some(ke), Some(nonce)) = (&request_payloads.ke, &request_payloads.nonce) else {
             return Err(DropReason::MissingPayload);
@@ -509,9 +564,6 @@ impl IkeSa {
         sa.spi_r = nonzero_spi(ctx)?;
         let exchange = start_ke(ctx, algorithms.dh)?;
         let public = exchange.public_value().to_vec();
-        let shared = exchange
-            .complete(&ke.data)
-            .map_err(|_| DropReason::Refused(NotifyType::InvalidSyntax))?;
         let nr = ctx.nonce()?;
         sa.nat = detect_nat(request_payloads, spi_i, 0, path, force_encap);
         let source_hash = if force_encap {
@@ -520,7 +572,7 @@ impl IkeSa {
         } else {
             nat_detection_hash(spi_i, sa.spi_r, path.local)
         };
-        let payloads = vec![
+        let mut payloads = vec![
             Payload::SecurityAssociation(proposal::chosen_ike_payload(
                 number,
                 algorithms,
@@ -541,25 +593,92 @@ impl IkeSa {
                 &SIGNATURE_HASHES,
             )),
         ];
+        if let Some(puzzle) = auth_puzzle {
+            // RFC 8019 §7.2.1: the IKE_AUTH puzzle comes in the regular response.
+            payloads.push(Payload::Notify(Notify::new(
+                NotifyType::Puzzle,
+                &puzzle.to_bytes(),
+            )));
+        }
         let envelope = sa.envelope(ExchangeType::IkeSaInit, 0, true);
         let response = Bytes::from(plain(envelope, payloads)?);
-        let secured = secure(
-            suite,
-            false,
-            &shared,
-            nonce.data.clone(),
-            nr,
-            spi_i,
-            sa.spi_r,
-            Bytes::copy_from_slice(request),
-            response.clone(),
-        )?;
         let datagram = ctx.send(path, &response);
         sa.window.received_request(0, ctx.digest(request));
         sa.window.sent_response(0, datagram);
         sa.expires = Some(ctx.now + ctx.config.half_open_timeout);
-        sa.state = State::InitReplied(Box::new(secured));
+        sa.state = State::KeyPending(Box::new(PendingKeys {
+            suite,
+            exchange,
+            peer_public: ke.data.clone(),
+            ni: nonce.data.clone(),
+            nr,
+            init_request: Bytes::copy_from_slice(request),
+            init_response: response,
+            puzzle: auth_puzzle,
+        }));
         Ok(sa)
+    }
+
+    /// On the first IKE_AUTH request of a half-open SA: checks the solution of the
+    /// IKE_AUTH puzzle if one was set (RFC 8019 §7.2.4: before any Diffie-Hellman; a
+    /// request without one, or with a wrong one, is dropped unanswered), then computes g^ir
+    /// and the keys (RFC 7296 §2.14). The keys stay, whatever the request's ICV says, so
+    /// that retransmissions cost no more (RFC 8019 §4.6).
+    pub(super) fn compute_pending_keys(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        message: &[u8],
+    ) -> Result<(), DropReason> {
+        let State::KeyPending(pending) = &self.state else {
+            return Ok(());
+        };
+        if let Some(asked) = pending.puzzle {
+            let solution = outer_puzzle_solution(message).ok_or(DropReason::MissingPayload)?;
+            let prf = ctx
+                .config
+                .provider
+                .prf(asked.prf.value())
+                .ok_or(Error::Internal("puzzle PRF not in provider"))?;
+            let spi_r = self.spi_r.to_be_bytes();
+            let level = puzzle::achieved(prf, &solution, &[&pending.nr, &spi_r]);
+            if level.is_none_or(|level| level < u32::from(asked.difficulty)) {
+                return Err(DropReason::PuzzleNotSolved);
+            }
+        }
+        let State::KeyPending(pending) = std::mem::replace(&mut self.state, State::Closed) else {
+            return Ok(());
+        };
+        let PendingKeys {
+            suite,
+            exchange,
+            peer_public,
+            ni,
+            nr,
+            init_request,
+            init_response,
+            ..
+        } = *pending;
+        let shared = match exchange.complete(&peer_public) {
+            Ok(shared) => shared,
+            Err(_) => {
+                // Checked at IKE_SA_INIT already; no keys can come of it.
+                self.close(ctx, CloseReason::ProtocolError);
+                return Err(DropReason::Refused(NotifyType::InvalidSyntax));
+            }
+        };
+        let secured = secure(
+            suite,
+            false,
+            &shared,
+            ni,
+            nr,
+            self.spi_i,
+            self.spi_r,
+            init_request,
+            init_response,
+        )?;
+        self.state = State::InitReplied(Box::new(secured));
+        Ok(())
     }
 
     /// Answers a retransmission of the IKE_SA_INIT request that made this half-open SA

@@ -250,9 +250,26 @@ struct AuthSent {
     child: Arc<ChildConfig>,
 }
 
+/// A responder's half-open IKE SA before the Diffie-Hellman: what IKE_SA_INIT left to
+/// compute the keys from when IKE_AUTH comes (RFC 7296 §2.14), and the IKE_AUTH puzzle its
+/// solution must solve first (RFC 8019 §7.2.4). An attacker that answers cookies and never
+/// sends IKE_AUTH costs a key generation, not a Diffie-Hellman.
+struct PendingKeys {
+    suite: IkeSuite,
+    exchange: Box<dyn ActiveKeyExchange>,
+    peer_public: Vec<u8>,
+    ni: Vec<u8>,
+    nr: Vec<u8>,
+    init_request: Bytes,
+    init_response: Bytes,
+    puzzle: Option<ipsec_isakmp::PuzzleRequest>,
+}
+
 enum State {
     InitSent(Box<InitSent>),
     AuthSent(Box<AuthSent>),
+    /// Half-open, keys not computed yet.
+    KeyPending(Box<PendingKeys>),
     InitReplied(Box<Secured>),
     Established(Box<Secured>),
     /// Our Delete of the IKE SA is on its way.
@@ -366,7 +383,7 @@ impl IkeSa {
     }
 
     pub(crate) fn is_half_open(&self) -> bool {
-        matches!(self.state, State::InitReplied(_))
+        matches!(self.state, State::KeyPending(_) | State::InitReplied(_))
     }
 
     pub(crate) fn is_established(&self) -> bool {
@@ -492,7 +509,7 @@ impl IkeSa {
         match &mut self.state {
             State::AuthSent(s) => Some(&mut s.secured),
             State::InitReplied(s) | State::Established(s) | State::Deleting(s) => Some(s),
-            State::InitSent(_) | State::Closed => None,
+            State::InitSent(_) | State::KeyPending(_) | State::Closed => None,
         }
     }
 
@@ -500,7 +517,7 @@ impl IkeSa {
         match &self.state {
             State::AuthSent(s) => Some(&s.secured),
             State::InitReplied(s) | State::Established(s) | State::Deleting(s) => Some(s),
-            State::InitSent(_) | State::Closed => None,
+            State::InitSent(_) | State::KeyPending(_) | State::Closed => None,
         }
     }
 
@@ -715,6 +732,9 @@ impl IkeSa {
         }
         if message_id != self.window.peer_next_request_id {
             return Err(DropReason::OutOfWindow);
+        }
+        if exchange == ExchangeType::IkeAuth {
+            self.compute_pending_keys(ctx, message)?;
         }
         let opened = self.open(message);
         if matches!(opened, Ok(_) | Err(DropReason::Malformed(_))) {
