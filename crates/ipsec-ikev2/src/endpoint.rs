@@ -82,7 +82,9 @@ fn over(count: usize, limit: usize) -> bool {
 pub struct Endpoint {
     config: EndpointConfig,
     rng: Box<dyn SecureRandom>,
-    sas: HashMap<IkeSaHandle, IkeSa, FixedState>,
+    /// Boxed: a map stores its values inline in up to twice as many slots as it holds,
+    /// and an IKE SA is large.
+    sas: HashMap<IkeSaHandle, Box<IkeSa>, FixedState>,
     /// Our IKE SPI to the SA: SPIs we chose at random, so a fixed-seed hash is safe.
     by_spi: HashMap<u64, IkeSaHandle, FixedState>,
     /// Half-open responder SAs by the request that made them, counted in all and per
@@ -192,14 +194,14 @@ impl Endpoint {
 
     /// The IKE SA `handle`, as a listing shows it.
     pub fn ike_sa(&self, handle: IkeSaHandle) -> Option<IkeSaInfo> {
-        self.sas.get(&handle).map(IkeSa::info)
+        self.sas.get(&handle).map(|sa| sa.info())
     }
 
     /// Whether every IKE SA is idle: no request of ours waiting for its response, none queued
     /// or waiting to be retried, no old or redundant IKE SA of a rekey still being deleted.
     /// A caller shutting down after [`Endpoint::delete_ike_sa`] can wait for this.
     pub fn is_idle(&self) -> bool {
-        self.sas.values().all(IkeSa::is_idle)
+        self.sas.values().all(|sa| sa.is_idle())
     }
 
     /// Replaces the cookie secret (RFC 7296 §2.6: change it periodically); cookies made
@@ -211,7 +213,10 @@ impl Endpoint {
         Ok(())
     }
 
-    fn split(&mut self, now: Instant) -> (Ctx<'_>, &mut HashMap<IkeSaHandle, IkeSa, FixedState>) {
+    fn split(
+        &mut self,
+        now: Instant,
+    ) -> (Ctx<'_>, &mut HashMap<IkeSaHandle, Box<IkeSa>, FixedState>) {
         (
             Ctx {
                 now,
@@ -261,7 +266,7 @@ impl Endpoint {
         self.next_handle += 1;
         let (mut ctx, _) = self.split(now);
         let sa = IkeSa::initiate(&mut ctx, handle, peer, child, path)?;
-        self.sas.insert(handle, sa);
+        self.sas.insert(handle, Box::new(sa));
         self.after(now, handle);
         Ok(handle)
     }
@@ -550,7 +555,7 @@ impl Endpoint {
             Err(other) => return Err(other),
         };
         self.half_open.insert(now, path.remote, spi_i, handle);
-        self.sas.insert(handle, sa);
+        self.sas.insert(handle, Box::new(sa));
         self.after(now, handle);
         Ok(())
     }
@@ -754,7 +759,7 @@ impl Endpoint {
         if let Some(old) = self.deadlines.remove(&handle) {
             self.timers.remove(&(old, handle));
         }
-        if let Some(next) = self.sas.get(&handle).and_then(IkeSa::next_deadline) {
+        if let Some(next) = self.sas.get(&handle).and_then(|sa| sa.next_deadline()) {
             self.timers.insert((next, handle));
             self.deadlines.insert(handle, next);
         }

@@ -118,7 +118,11 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         .collect();
     // B's answers to those go to A, which drops them (unknown SPIs).
     cookie.extend((0..harness::COOKIE_THRESHOLD).map(|_| (RELAY_B_TO_A, Vec::new())));
-    cookie.extend(relays(3).into_iter().map(|(op, b)| (op, b.to_vec())));
+    // A notes B's COOKIE and sends its request again with it when the request falls due,
+    // a second later (RFC 7296 §2.21.1: nothing unprotected is acted on at once).
+    cookie.extend(relays(1).into_iter().map(|(op, b)| (op, b.to_vec())));
+    cookie.push((0x70 | RELAY_B_TO_A, Vec::new()));
+    cookie.extend(relays(2).into_iter().map(|(op, b)| (op, b.to_vec())));
     let cookie: Vec<(u8, &[u8])> = cookie.iter().map(|(op, b)| (*op, b.as_slice())).collect();
     seeds.push(("seed-cookie-handshake", encode(&cookie)));
     // A handshake, then B's retransmission timers and A's liveness checks across an hour.

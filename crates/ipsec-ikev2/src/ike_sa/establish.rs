@@ -14,8 +14,8 @@ use ipsec_isakmp::{
 
 use super::window::RequestKind;
 use super::{
-    AuthSent, Ctx, IkeSa, InitSent, PendingKeys, Secured, State, id_body, nonzero_spi, plain,
-    secure_with, start_ke,
+    AuthSent, Ctx, IkeSa, InitSent, Noted, PendingKeys, Secured, State, id_body, nonzero_spi,
+    plain, secure_with, start_ke,
 };
 use crate::auth::psk_auth;
 use crate::config::{ChildConfig, PeerConfig};
@@ -28,11 +28,6 @@ use crate::nat::{NatState, nat_detection_hash};
 use crate::proposal::{self, IkeAlgorithms};
 use crate::puzzle;
 use crate::sk::IkeSuite;
-
-/// IKE_SA_INIT requests sent again at once for a COOKIE or INVALID_KE_PAYLOAD; later ones
-/// wait for the retransmission timer, so that forged replies cannot make us send without
-/// end (the establishment timeout ends the attempt).
-const MAX_INIT_RETRIES: u32 = 5;
 
 /// The difficulty this initiator works to when a responder leaves it the choice
 /// (RFC 8019 §7.1.1.1: difficulty 0).
@@ -51,15 +46,14 @@ fn outer_puzzle_solution(message: &[u8]) -> Option<PuzzleSolution> {
         .and_then(|raw| PuzzleSolution::parse(raw.body).ok())
 }
 
-/// The solution to the puzzle that came with `cookie`, if one came, its PRF is ours and
-/// it is no harder than we solve (RFC 8019 §7.1.2, §9); otherwise the plain cookie is sent
-/// back.
+/// The solution to `request`, the puzzle that came with `cookie`, if its PRF is ours and it
+/// is no harder than we solve (RFC 8019 §7.1.2, §9); otherwise the plain cookie is sent
+/// back. Difficulty 0 leaves the effort to us (§7.1.1.1).
 fn solve_cookie_puzzle(
     ctx: &Ctx<'_>,
-    payloads: &Payloads,
+    request: PuzzleRequest,
     cookie: &[u8],
 ) -> Option<PuzzleSolution> {
-    let request = PuzzleRequest::parse(&payloads.notify(NotifyType::Puzzle)?.data).ok()?;
     let difficulty = match request.difficulty {
         0 => OWN_PUZZLE_EFFORT.min(ctx.config.max_puzzle_difficulty),
         asked => asked,
@@ -115,8 +109,6 @@ impl IkeSa {
             nonce,
             cookie: None,
             puzzle_solution: None,
-            retries: 0,
-            pending_cookie: None,
             noted: None,
             request: Bytes::new(),
         }));
@@ -194,7 +186,7 @@ impl IkeSa {
     ) -> Result<(), DropReason> {
         let peer = self.peer.clone().ok_or(Error::Internal("no peer"))?;
         let payloads = Payloads::sort(Message::parse(message)?.payloads);
-        let State::InitSent(mut init) = std::mem::replace(&mut self.state, State::Closed) else {
+        let State::InitSent(init) = std::mem::replace(&mut self.state, State::Closed) else {
             return Err(DropReason::Unexpected);
         };
         // Nothing in an IKE_SA_INIT response is authenticated: a refusal or a reply that
@@ -202,47 +194,50 @@ impl IkeSa {
         // COOKIE: retry with it, all else unchanged (RFC 7296 §2.6), with the solution of
         // its puzzle if one came and we can afford it (RFC 8019 §7.1.2).
         if let Some(cookie) = payloads.notify(NotifyType::Cookie) {
-            let solution = solve_cookie_puzzle(ctx, &payloads, &cookie.data);
-            if init.retries >= MAX_INIT_RETRIES {
-                init.pending_cookie = Some((cookie.data.clone(), solution));
-                self.state = State::InitSent(init);
-                return Err(DropReason::Noted(NotifyType::Cookie));
-            }
-            return self.retry_init(ctx, init, Some(cookie.data.clone()), solution, None);
+            let puzzle = payloads
+                .notify(NotifyType::Puzzle)
+                .and_then(|n| PuzzleRequest::parse(&n.data).ok());
+            let cookie = cookie.data.clone();
+            return self.note(init, Noted::Cookie { cookie, puzzle }, NotifyType::Cookie);
         }
         if let Some(notify) = payloads.notify(NotifyType::InvalidKePayload) {
             let wanted = notify.requested_group();
             let offered =
                 wanted.is_some_and(|g| peer.ike_proposals.iter().any(|p| p.dh.contains(&g)));
-            if let (Some(group), true) = (wanted, offered)
-                && init.retries < MAX_INIT_RETRIES
-            {
-                let cookie = init.cookie.take();
-                let solution = init.puzzle_solution.take();
-                return self.retry_init(ctx, init, cookie, solution, Some(group));
-            }
-            return self.note(
-                init,
-                CloseReason::NoProposalChosen,
-                NotifyType::InvalidKePayload,
-            );
+            let noted = match (wanted, offered) {
+                (Some(group), true) => Noted::Group(group),
+                _ => Noted::Refusal(CloseReason::NoProposalChosen),
+            };
+            return self.note(init, noted, NotifyType::InvalidKePayload);
         }
         if let Some(error) = payloads.error() {
             let reason = match error {
                 NotifyType::NoProposalChosen => CloseReason::NoProposalChosen,
                 other => CloseReason::PeerError(other),
             };
-            return self.note(init, reason, error);
+            return self.note(init, Noted::Refusal(reason), error);
         }
         let (Some(sa), Some(ke), Some(nonce)) = (&payloads.sa, &payloads.ke, &payloads.nonce)
         else {
-            return self.note(init, CloseReason::ProtocolError, NotifyType::InvalidSyntax);
+            return self.note(
+                init,
+                Noted::Refusal(CloseReason::ProtocolError),
+                NotifyType::InvalidSyntax,
+            );
         };
         let Ok(algorithms) = proposal::accept_chosen_ike(&peer.ike_proposals, sa) else {
-            return self.note(init, CloseReason::ProtocolError, NotifyType::InvalidSyntax);
+            return self.note(
+                init,
+                Noted::Refusal(CloseReason::ProtocolError),
+                NotifyType::InvalidSyntax,
+            );
         };
         if spi_r == 0 || ke.group != algorithms.dh || ke.group.value() != init.ke.group() {
-            return self.note(init, CloseReason::ProtocolError, NotifyType::InvalidSyntax);
+            return self.note(
+                init,
+                Noted::Refusal(CloseReason::ProtocolError),
+                NotifyType::InvalidSyntax,
+            );
         }
         let valid_ke = ctx
             .config
@@ -250,7 +245,11 @@ impl IkeSa {
             .key_exchange(ke.group.value())
             .is_some_and(|kx| kx.check_peer_public(&ke.data).is_ok());
         if !valid_ke {
-            return self.note(init, CloseReason::ProtocolError, NotifyType::InvalidSyntax);
+            return self.note(
+                init,
+                Noted::Refusal(CloseReason::ProtocolError),
+                NotifyType::InvalidSyntax,
+            );
         }
         // RFC 8019 §7.2.2: a PUZZLE in the response must be solved before IKE_AUTH, over
         // Nr | SPIr, with a difficulty that is not 0; one we cannot solve is noted (the
@@ -268,7 +267,7 @@ impl IkeSa {
                 let Some(solution) = solution else {
                     return self.note(
                         init,
-                        CloseReason::PeerError(NotifyType::Puzzle),
+                        Noted::Refusal(CloseReason::PeerError(NotifyType::Puzzle)),
                         NotifyType::Puzzle,
                     );
                 };
@@ -345,43 +344,28 @@ impl IkeSa {
         Ok(())
     }
 
-    fn retry_init(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        mut init: Box<InitSent>,
-        cookie: Option<Vec<u8>>,
-        puzzle_solution: Option<PuzzleSolution>,
-        group: Option<DhGroup>,
-    ) -> Result<(), DropReason> {
-        init.retries += 1;
-        if let Some(group) = group {
-            init.ke = start_ke(ctx, group)?;
-        }
-        init.cookie = cookie;
-        init.puzzle_solution = puzzle_solution;
-        init.noted = None;
-        self.window.outstanding = None;
-        self.state = State::InitSent(init);
-        self.send_init_request(ctx)?;
-        Ok(())
-    }
-
-    /// Notes an unprotected refusal of our IKE_SA_INIT request, to be acted on only if
-    /// the real response has not come when the request is next due (RFC 7296 §2.21.1).
+    /// Notes an unprotected answer to our IKE_SA_INIT request, to be acted on only if the
+    /// real response has not come when the request is next due (RFC 7296 §2.21.1). A
+    /// COOKIE or INVALID_KE_PAYLOAD, which ask us to go on, outranks a refusal; of two of
+    /// a kind the later counts.
     fn note(
         &mut self,
         mut init: Box<InitSent>,
-        reason: CloseReason,
+        noted: Noted,
         notify: NotifyType,
     ) -> Result<(), DropReason> {
-        init.noted = Some(reason);
+        let keep = matches!(noted, Noted::Refusal(_))
+            && matches!(init.noted, Some(Noted::Cookie { .. } | Noted::Group(_)));
+        if !keep {
+            init.noted = Some(noted);
+        }
         self.state = State::InitSent(init);
         Err(DropReason::Noted(notify))
     }
 
-    /// When our IKE_SA_INIT request is due again: the noted refusal closes the IKE SA now
-    /// that no real response came; a COOKIE that came after the retries ran out is used
-    /// for a new request. Whether it acted.
+    /// When our IKE_SA_INIT request falls due with no real response: acts on what was
+    /// noted. A refusal closes the IKE SA; a COOKIE (its puzzle solved now, so that forged
+    /// puzzles cost nothing) or a group is a new request. Whether it acted.
     pub(super) fn init_due(&mut self, ctx: &mut Ctx<'_>) -> Result<bool, Error> {
         let due = self.window.deadline().is_some_and(|at| at <= ctx.now);
         let State::InitSent(init) = &mut self.state else {
@@ -390,15 +374,18 @@ impl IkeSa {
         if !due {
             return Ok(false);
         }
-        if let Some(reason) = init.noted {
-            self.close(ctx, reason);
-            return Ok(true);
+        match init.noted.take() {
+            None => return Ok(false),
+            Some(Noted::Refusal(reason)) => {
+                self.close(ctx, reason);
+                return Ok(true);
+            }
+            Some(Noted::Cookie { cookie, puzzle }) => {
+                init.puzzle_solution = puzzle.and_then(|p| solve_cookie_puzzle(ctx, p, &cookie));
+                init.cookie = Some(cookie);
+            }
+            Some(Noted::Group(group)) => init.ke = start_ke(ctx, group)?,
         }
-        let Some((cookie, solution)) = init.pending_cookie.take() else {
-            return Ok(false);
-        };
-        init.cookie = Some(cookie);
-        init.puzzle_solution = solution;
         self.window.outstanding = None;
         self.send_init_request(ctx)?;
         Ok(true)
@@ -554,7 +541,7 @@ impl IkeSa {
         force_encap: bool,
         auth_puzzle: Option<PuzzleRequest>,
     ) -> Result<Self, DropReason> {
-        let (Some(ke), Some(nonce)) = (&request_payloads.ke, &request_payloads.nonce) else {
+        let (Some(_), Some(nonce)) = (&request_payloads.ke, &request_payloads.nonce) else {
             return Err(DropReason::MissingPayload);
         };
         let suite = IkeSuite::lookup(ctx.config.provider, algorithms)
@@ -609,7 +596,6 @@ impl IkeSa {
         sa.state = State::KeyPending(Box::new(PendingKeys {
             suite,
             exchange,
-            peer_public: ke.data.clone(),
             ni: nonce.data.clone(),
             nr,
             init_request: Bytes::copy_from_slice(request),
@@ -651,13 +637,17 @@ impl IkeSa {
         let PendingKeys {
             suite,
             exchange,
-            peer_public,
             ni,
             nr,
             init_request,
             init_response,
             ..
         } = *pending;
+        let peer_public = Message::parse(&init_request)
+            .ok()
+            .and_then(|m| Payloads::sort(m.payloads).ke)
+            .map(|ke| ke.data)
+            .unwrap_or_default();
         let shared = match exchange.complete(&peer_public) {
             Ok(shared) => shared,
             Err(_) => {

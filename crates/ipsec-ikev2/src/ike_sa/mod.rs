@@ -232,16 +232,29 @@ struct InitSent {
     cookie: Option<Vec<u8>>,
     /// The solution to the puzzle that came with the cookie (RFC 8019 §7.1.2).
     puzzle_solution: Option<ipsec_isakmp::PuzzleSolution>,
-    /// Requests sent again at once for a COOKIE or INVALID_KE_PAYLOAD.
-    retries: u32,
-    /// A COOKIE (and its puzzle's solution) that came after the retries ran out: used when
-    /// the request is next due, so that forged COOKIEs cannot make us send without end.
-    pending_cookie: Option<(Vec<u8>, Option<ipsec_isakmp::PuzzleSolution>)>,
-    /// An unprotected refusal, acted on only if no real response has come by the time
-    /// the request is next due (RFC 7296 §2.21.1).
-    noted: Option<CloseReason>,
+    /// What an unprotected reply asked, acted on only if the real response has not come by
+    /// the time the request is next due (RFC 7296 §2.21.1).
+    noted: Option<Noted>,
     /// The request as last sent (RealMessage1 once answered).
     request: Bytes,
+}
+
+/// What an unprotected answer to our IKE_SA_INIT request asked for. Nothing in it is
+/// authenticated, so none is acted on at once: a forgery that beats the real response must
+/// neither end the exchange nor change the request the responder will see signed in AUTH.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Noted {
+    /// An error notification, or an answer that cannot be used: give up for this reason.
+    Refusal(CloseReason),
+    /// A COOKIE (RFC 7296 §2.6), with the puzzle that came with it (RFC 8019 §7.1.1):
+    /// send the request again with it, the puzzle solved.
+    Cookie {
+        cookie: Vec<u8>,
+        puzzle: Option<ipsec_isakmp::PuzzleRequest>,
+    },
+    /// INVALID_KE_PAYLOAD naming a group we offer (RFC 7296 §1.2): send the request again
+    /// with a KE of that group.
+    Group(DhGroup),
 }
 
 struct AuthSent {
@@ -257,7 +270,8 @@ struct AuthSent {
 struct PendingKeys {
     suite: IkeSuite,
     exchange: Box<dyn ActiveKeyExchange>,
-    peer_public: Vec<u8>,
+    /// The peer's public value is read again from `init_request` (one copy less per
+    /// half-open SA: 256 bytes in MODP-2048).
     ni: Vec<u8>,
     nr: Vec<u8>,
     init_request: Bytes,
@@ -898,12 +912,10 @@ impl IkeSa {
                 payload: datagram,
             }),
             Retransmit::GiveUp => {
+                // A noted answer to IKE_SA_INIT was acted on when the request fell due.
                 let reason = match &self.state {
                     State::Deleting(_) => self.delete_reason,
                     State::Established(_) => CloseReason::DeadPeer,
-                    State::InitSent(init) => {
-                        init.noted.unwrap_or(CloseReason::EstablishmentTimeout)
-                    }
                     _ => CloseReason::EstablishmentTimeout,
                 };
                 self.close(ctx, reason);

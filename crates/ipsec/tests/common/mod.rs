@@ -186,6 +186,17 @@ impl Net {
             .push((self.now + self.delay, self.order, to, wire));
     }
 
+    /// Puts `wire`, made by an attacker, in flight to the node at `to_ip`: it arrives after
+    /// the usual delay, before anything the network sends from now on.
+    pub fn inject(&mut self, to_ip: IpAddr, wire: Wire) {
+        let Some(to) = self.by_ip.get(&to_ip).copied() else {
+            return;
+        };
+        self.order += 1;
+        self.flight
+            .push((self.now + self.delay, self.order, to, wire));
+    }
+
     /// Runs the network for `duration`: datagrams arrive and timers fire in time order.
     pub fn run(&mut self, duration: Duration) {
         let end = self.now + duration;
