@@ -165,6 +165,16 @@ impl Endpoint {
         self.config.responder_peers = peers;
     }
 
+    /// Replaces the responder's defences (an operator raising them under attack, or
+    /// lowering them after); half-open IKE SAs already made stay.
+    pub fn set_dos_protection(&mut self, dos: crate::DosProtection) -> Result<(), Error> {
+        let mut config = self.config.clone();
+        config.dos = dos;
+        config.validate()?;
+        self.config.dos = dos;
+        Ok(())
+    }
+
     /// What was dropped and done so far.
     pub fn stats(&self) -> &Stats {
         &self.stats
