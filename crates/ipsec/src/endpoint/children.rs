@@ -157,6 +157,12 @@ impl Endpoint {
         let child_config = self
             .connection_state(connection)
             .and_then(|c| c.connection.child(&ready.child).cloned());
+        // A replacement waits for the peer to switch (RFC 7296 §2.8) only while the SA it
+        // replaces is there to carry the traffic meanwhile.
+        let active = ready.active
+            || ready
+                .rekeyed
+                .is_some_and(|old| !self.children.by_spi.contains_key(&old));
         let (window, inactivity) = child_config
             .as_ref()
             .map_or((32, std::time::Duration::ZERO), |c| {
@@ -213,12 +219,19 @@ impl Endpoint {
                 remote_ts: ready.remote_ts.clone(),
                 installed_at: now,
                 rekeyed: ready.rekeyed,
-                pending: !ready.active,
+                successors: Vec::new(),
+                pending: !active,
                 inactivity,
                 seen_packets: 0,
                 removal: None,
             },
         );
+        if let Some(old) = ready
+            .rekeyed
+            .and_then(|old| self.children.by_spi.get_mut(&old))
+        {
+            old.successors.push(ready.inbound_spi);
+        }
         if let Some(ike) = self.ike_sas.get_mut(&ready.ike_sa) {
             ike.children.push(ready.inbound_spi);
         }
@@ -227,7 +240,7 @@ impl Endpoint {
         {
             self.timers.add(at, Timer::Inactivity(ready.inbound_spi));
         }
-        if ready.active {
+        if active {
             self.publish_policy(ready.inbound_spi);
         }
         if let Some(log) = &self.config.key_log {
@@ -344,6 +357,13 @@ impl Endpoint {
                 inbound_stats.as_ref(),
                 outbound_stats.as_ref(),
             ));
+        }
+        // A rekey's replacement still waiting for the peer's first packet or Delete takes
+        // over now: it is all that is left for this traffic (RFC 7296 §2.8). Without this,
+        // a predecessor that expired, or a collision whose other replacement was deleted as
+        // redundant, left no SA to send on.
+        for successor in &child.successors {
+            self.activate(*successor);
         }
         let removal = child.removal.unwrap_or(match reason {
             ChildDeleteReason::Rekeyed => ChildRemoval::Rekeyed,
