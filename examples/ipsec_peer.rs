@@ -7,17 +7,17 @@
 //! ```text
 //! ipsec-peer --config FILE [--local ADDR:PORT] [--initiate NAME]
 //!   [--ping 10.99.2.1 [--ping-source 10.99.1.1] [--ping-count 3]]
-//!   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS]
+//!   [--keylog] [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS]
 //!   [--ping-interval MS] [--ping-delay MS]
 //!
 //! ipsec-peer --role initiator|responder
 //!   --local 10.99.0.1:500 [--nat-t-port 4500] --remote 10.99.0.2:500 [--remote-nat-t-port 4500]
-//!   --psk SECRET --local-id ID [--remote-id ID]
+//!   --psk-file FILE | --psk SECRET  --local-id ID [--remote-id ID]
 //!   [--ike-proposal aes256gcm16-prfsha256-x25519] [--esp-proposal aes256gcm16]
 //!   [--ah-proposal sha256]
 //!   --local-ts 10.99.1.1/32 --remote-ts 10.99.2.1/32 [--mode tunnel|transport]
 //!   [--force-encap] [--ping 10.99.2.1 [--ping-source 10.99.1.1] [--ping-count 3]]
-//!   [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
+//!   [--keylog] [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
 //!   [--ping-interval MS] [--ping-delay MS] [--child-rekey SECS] [--ike-rekey SECS]
 //! ```
 //!
@@ -31,6 +31,12 @@
 //! `start_action = "start"` start by themselves). The flags that describe a connection
 //! (`--role`, `--remote`, `--psk`, `--local-id`, `--local-ts`, ...) belong to the flag form
 //! only.
+//!
+//! Keys stay secret unless asked for: `--keylog` prints every IKE SA's and Child SA's keys
+//! as JSON lines on stdout (the interop test compares them with charon's), and
+//! `--keylog-dir DIR` writes Wireshark's decryption tables there. `--psk-file FILE` reads
+//! the pre-shared key from a file (one trailing newline is dropped), so that it is not on
+//! the command line for every user of `ps` to see; `--psk SECRET` remains for tests.
 //!
 //! `--child-rekey` and `--ike-rekey` set soft lifetimes (RFC 7296 §2.8): the Child SA is
 //! rekeyed after that long (less a random tenth), and deleted at half as long again if the
@@ -71,7 +77,7 @@ struct Options {
     nat_t_port: u16,
     remote: SocketAddr,
     remote_nat_t_port: u16,
-    psk: String,
+    psk: Vec<u8>,
     local_id: String,
     remote_id: Option<String>,
     ike_proposal: String,
@@ -85,6 +91,8 @@ struct Options {
     ping_source: Option<Ipv4Addr>,
     ping_count: u16,
     keylog_dir: Option<String>,
+    /// Print the keys on stdout.
+    keylog: bool,
     delete_after: Option<Duration>,
     exit_after: Option<Duration>,
     liveness: Option<Duration>,
@@ -97,17 +105,17 @@ struct Options {
 const USAGE: &str = "\
 ipsec-peer --config FILE [--local ADDR:PORT] [--initiate NAME]
   [--ping ADDR [--ping-source ADDR] [--ping-count 3]]
-  [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS]
+  [--keylog] [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS]
   [--ping-interval MS] [--ping-delay MS]
 
 ipsec-peer --role initiator|responder
   --local ADDR:PORT [--nat-t-port 4500] --remote ADDR:PORT [--remote-nat-t-port 4500]
-  --psk SECRET --local-id ID [--remote-id ID]
+  --psk-file FILE | --psk SECRET  --local-id ID [--remote-id ID]
   [--ike-proposal aes256gcm16-prfsha256-x25519] [--esp-proposal aes256gcm16]
   [--ah-proposal sha256]
   --local-ts CIDR --remote-ts CIDR [--mode tunnel|transport]
   [--force-encap] [--ping ADDR [--ping-source ADDR] [--ping-count 3]]
-  [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
+  [--keylog] [--keylog-dir DIR] [--delete-after SECS] [--exit-after SECS] [--liveness SECS]
   [--ping-interval MS] [--ping-delay MS] [--child-rekey SECS] [--ike-rekey SECS]";
 
 /// The flags that describe the one connection of the flag form; a configuration file
@@ -118,6 +126,7 @@ const CONNECTION_FLAGS: &[&str] = &[
     "--remote",
     "--remote-nat-t-port",
     "--psk",
+    "--psk-file",
     "--local-id",
     "--remote-id",
     "--ike-proposal",
@@ -147,7 +156,7 @@ fn parse_options() -> Result<Options, String> {
         nat_t_port: 4500,
         remote: "0.0.0.0:500".parse().map_err(|_| usage("internal"))?,
         remote_nat_t_port: 4500,
-        psk: String::new(),
+        psk: Vec::new(),
         local_id: String::new(),
         remote_id: None,
         ike_proposal: "aes256gcm16-prfsha256-x25519".into(),
@@ -161,6 +170,7 @@ fn parse_options() -> Result<Options, String> {
         ping_source: None,
         ping_count: 3,
         keylog_dir: None,
+        keylog: false,
         delete_after: None,
         exit_after: None,
         liveness: None,
@@ -214,7 +224,8 @@ fn parse_options() -> Result<Options, String> {
                     .parse()
                     .map_err(|_| parse_err("--remote-nat-t-port"))?
             }
-            "--psk" => options.psk = value()?,
+            "--psk" => options.psk = value()?.into_bytes(),
+            "--psk-file" => options.psk = read_psk(&value()?)?,
             "--local-id" => options.local_id = value()?,
             "--remote-id" => options.remote_id = Some(value()?),
             "--ike-proposal" => options.ike_proposal = value()?,
@@ -239,6 +250,7 @@ fn parse_options() -> Result<Options, String> {
                 options.ping_count = value()?.parse().map_err(|_| parse_err("--ping-count"))?
             }
             "--keylog-dir" => options.keylog_dir = Some(value()?),
+            "--keylog" => options.keylog = true,
             "--delete-after" => options.delete_after = Some(seconds(value()?, "--delete-after")?),
             "--exit-after" => options.exit_after = Some(seconds(value()?, "--exit-after")?),
             "--liveness" => options.liveness = Some(seconds(value()?, "--liveness")?),
@@ -272,7 +284,7 @@ fn parse_options() -> Result<Options, String> {
     if !options.seen_local || !seen_remote || options.psk.is_empty() || options.local_id.is_empty()
     {
         return Err(usage(
-            "--local, --remote, --psk and --local-id are required",
+            "--local, --remote, --psk-file (or --psk) and --local-id are required",
         ));
     }
     if options.local_ts.is_empty() || options.remote_ts.is_empty() {
@@ -281,44 +293,65 @@ fn parse_options() -> Result<Options, String> {
     Ok(options)
 }
 
+/// The pre-shared key in `path`, without one trailing newline.
+fn read_psk(path: &str) -> Result<Vec<u8>, String> {
+    let mut key = std::fs::read(path).map_err(|e| format!("--psk-file {path}: {e}"))?;
+    if key.last() == Some(&b'\n') {
+        key.pop();
+        if key.last() == Some(&b'\r') {
+            key.pop();
+        }
+    }
+    if key.is_empty() {
+        return Err(format!("--psk-file {path}: the file is empty"));
+    }
+    Ok(key)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Prints the keys as JSON lines, and writes Wireshark's tables when asked.
+/// Prints the keys as JSON lines (`--keylog`), and writes Wireshark's tables
+/// (`--keylog-dir`), as asked.
 struct JsonKeyLog {
+    print: bool,
     dir: Option<KeyLogDir>,
 }
 
 impl KeyLog for JsonKeyLog {
     fn log_ike_sa(&self, keys: &IkeKeyLog) {
-        println!(
-            "{{\"event\":\"ike_keys\",\"spi_i\":\"{:016x}\",\"spi_r\":\"{:016x}\",\"skeyseed\":\"{}\",\"sk_d\":\"{}\",\"sk_ai\":\"{}\",\"sk_ar\":\"{}\",\"sk_ei\":\"{}\",\"sk_er\":\"{}\",\"sk_pi\":\"{}\",\"sk_pr\":\"{}\"}}",
-            keys.spi_i,
-            keys.spi_r,
-            hex(keys.skeyseed.expose()),
-            hex(keys.sk_d.expose()),
-            hex(keys.sk_ai.expose()),
-            hex(keys.sk_ar.expose()),
-            hex(keys.sk_ei.expose()),
-            hex(keys.sk_er.expose()),
-            hex(keys.sk_pi.expose()),
-            hex(keys.sk_pr.expose()),
-        );
+        if self.print {
+            println!(
+                "{{\"event\":\"ike_keys\",\"spi_i\":\"{:016x}\",\"spi_r\":\"{:016x}\",\"skeyseed\":\"{}\",\"sk_d\":\"{}\",\"sk_ai\":\"{}\",\"sk_ar\":\"{}\",\"sk_ei\":\"{}\",\"sk_er\":\"{}\",\"sk_pi\":\"{}\",\"sk_pr\":\"{}\"}}",
+                keys.spi_i,
+                keys.spi_r,
+                hex(keys.skeyseed.expose()),
+                hex(keys.sk_d.expose()),
+                hex(keys.sk_ai.expose()),
+                hex(keys.sk_ar.expose()),
+                hex(keys.sk_ei.expose()),
+                hex(keys.sk_er.expose()),
+                hex(keys.sk_pi.expose()),
+                hex(keys.sk_pr.expose()),
+            );
+        }
         if let Some(dir) = &self.dir {
             dir.log_ike_sa(keys);
         }
     }
 
     fn log_esp_sa(&self, keys: &EspSaKeys) {
-        println!(
-            "{{\"event\":\"esp_keys\",\"spi\":\"{:08x}\",\"source\":\"{}\",\"destination\":\"{}\",\"encryption_key\":\"{}\",\"integrity_key\":\"{}\"}}",
-            keys.spi,
-            keys.source,
-            keys.destination,
-            hex(keys.encryption_key.expose()),
-            hex(keys.integrity_key.expose()),
-        );
+        if self.print {
+            println!(
+                "{{\"event\":\"esp_keys\",\"spi\":\"{:08x}\",\"source\":\"{}\",\"destination\":\"{}\",\"encryption_key\":\"{}\",\"integrity_key\":\"{}\"}}",
+                keys.spi,
+                keys.source,
+                keys.destination,
+                hex(keys.encryption_key.expose()),
+                hex(keys.integrity_key.expose()),
+            );
+        }
         if let Some(dir) = &self.dir {
             dir.log_esp_sa(keys);
         }
@@ -447,9 +480,12 @@ fn run(options: Options) -> Result<(), String> {
             (options.local, options.nat_t_port),
         ),
     };
-    config.key_log = Some(Arc::new(JsonKeyLog {
-        dir: options.keylog_dir.clone().map(KeyLogDir::new),
-    }));
+    if options.keylog || options.keylog_dir.is_some() {
+        config.key_log = Some(Arc::new(JsonKeyLog {
+            print: options.keylog,
+            dir: options.keylog_dir.clone().map(KeyLogDir::new),
+        }));
+    }
     let mut endpoint =
         Endpoint::new(start, config, Box::new(ipsec::OsRandom)).map_err(|e| e.to_string())?;
     let sockets = Sockets::bind(bind.0, bind.1).map_err(|e| e.to_string())?;
@@ -622,7 +658,7 @@ fn config_from_flags(options: &Options) -> Result<Config, String> {
         .remote_nat_t_port(options.remote_nat_t_port)
         .local_id(&options.local_id)
         .remote_id(options.remote_id.as_deref().unwrap_or("%any"))
-        .psk(options.psk.as_bytes())
+        .psk(&options.psk)
         .proposals(&options.ike_proposal)
         .encap(options.force_encap)
         .child(child.build());

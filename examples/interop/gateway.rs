@@ -161,6 +161,7 @@ fn body(table: &mut Table, bin: &Path, dir: &Path, tag: &str) -> Result<(), Stri
     let args: Vec<String> = vec![
         "--config".into(),
         toml.display().to_string(),
+        "--keylog".into(),
         "--keylog-dir".into(),
         keylog.display().to_string(),
         "--exit-after".into(),

@@ -52,6 +52,11 @@ impl PeerOptions<'_> {
         }
     }
 
+    /// Where the pre-shared key is written for `--psk-file`.
+    pub(crate) fn psk_file(&self) -> PathBuf {
+        self.keylog_dir.with_extension("psk")
+    }
+
     /// The ipsec-peer command line (the contract in examples/ipsec_peer.rs).
     pub(crate) fn args(&self) -> Vec<String> {
         let (lid, rid) = self.ids();
@@ -70,8 +75,9 @@ impl PeerOptions<'_> {
             format!("{CHARON_ADDR}:{}", self.remote_ports.0),
             "--remote-nat-t-port".into(),
             self.remote_ports.1.to_string(),
-            "--psk".into(),
-            PSK.into(),
+            // From a file, as a deployment would: not on the command line.
+            "--psk-file".into(),
+            self.psk_file().display().to_string(),
             "--local-id".into(),
             lid.into(),
             "--remote-id".into(),
@@ -111,6 +117,8 @@ impl PeerOptions<'_> {
                 ike.to_string(),
             ]);
         }
+        // The keys on stdout, to compare with charon's; the tables for tshark.
+        a.push("--keylog".into());
         a.extend(["--keylog-dir".into(), self.keylog_dir.display().to_string()]);
         if let Some(d) = self.delete_after {
             a.extend(["--delete-after".into(), d.to_string()]);
@@ -154,6 +162,11 @@ impl Peer {
         dir: &Path,
         opts: &PeerOptions<'_>,
     ) -> Result<Peer, String> {
+        let psk_file = opts.psk_file();
+        if let Some(parent) = psk_file.parent() {
+            fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        fs::write(&psk_file, PSK).map_err(|e| e.to_string())?;
         let mut peer = Peer::start_ipsec_args(bin, ns, dir, opts.args(), &opts.keylog_dir)?;
         peer.role = opts.role;
         peer.suite_name = opts.suite.name;

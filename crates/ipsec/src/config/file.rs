@@ -1,6 +1,7 @@
 //! A whole configuration from TOML text laid out like swanctl.conf (the `serde` feature):
 //! `[connections.NAME]` with its `local`, `remote` and `children.NAME` sections,
-//! `[secrets.ike-NAME]`, and strongswan.conf's `charon.port` and `charon.port_nat_t`.
+//! `[secrets.ike-NAME]`, and from strongswan.conf's `charon` section the ports and the
+//! responder's defences (`cookie_threshold`, `block_threshold`, ...).
 //!
 //! The settings of connections and children go through [`ConnectionBuilder::set`] and
 //! [`ChildBuilder::set`](super::ChildBuilder::set), so a file takes exactly the names the
@@ -13,7 +14,7 @@ use toml::{Table, Value};
 use super::connection::ConnectionBuilder;
 use super::error::{ConfigError, ValueError};
 use super::value::{parse_number, parse_remote_identity};
-use super::{Child, Config, Connection, Secret};
+use super::{Child, Config, Connection, DosProtection, Secret};
 
 /// The file's top level: nothing but these three sections.
 #[derive(Debug, Default, Deserialize)]
@@ -27,12 +28,112 @@ struct Layout {
     secrets: Table,
 }
 
-/// strongswan.conf's `charon` section, as far as this library has its settings.
+/// strongswan.conf's `charon` section, as far as this library has its settings: the
+/// ports, and the responder's defences under strongSwan's names (`cookie_threshold`,
+/// `cookie_threshold_ip`, `block_threshold`, `init_limit_half_open`) and ours for what
+/// strongSwan lacks (RFC 8019 puzzles, a rate, a per-identity limit).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Charon {
     port: Option<Value>,
     port_nat_t: Option<Value>,
+    cookie_threshold: Option<Value>,
+    cookie_threshold_ip: Option<Value>,
+    cookie_rate: Option<Value>,
+    block_threshold: Option<Value>,
+    init_limit_half_open: Option<Value>,
+    ike_sas_per_identity: Option<Value>,
+    /// `no` turns client puzzles off.
+    puzzles: Option<Value>,
+    puzzle_threshold: Option<Value>,
+    puzzle_difficulty: Option<Value>,
+    puzzle_max_difficulty: Option<Value>,
+    auth_puzzle_failures: Option<Value>,
+    /// The hardest puzzle solved as initiator.
+    max_puzzle_difficulty: Option<Value>,
+    queue_limit: Option<Value>,
+}
+
+impl Charon {
+    /// The defences, from the defaults and what the file sets.
+    fn dos(&self) -> Result<DosProtection, ConfigError> {
+        let mut dos = DosProtection::default();
+        let set = |setting: &str, value: &Option<Value>, field: &mut usize| {
+            if let Some(n) = number(&format!("charon.{setting}"), value.as_ref(), u64::MAX)? {
+                *field = usize::try_from(n).unwrap_or(usize::MAX);
+            }
+            Ok::<(), ConfigError>(())
+        };
+        set(
+            "cookie_threshold",
+            &self.cookie_threshold,
+            &mut dos.cookie_threshold,
+        )?;
+        set(
+            "cookie_threshold_ip",
+            &self.cookie_threshold_ip,
+            &mut dos.cookie_threshold_ip,
+        )?;
+        set(
+            "block_threshold",
+            &self.block_threshold,
+            &mut dos.block_threshold,
+        )?;
+        set(
+            "init_limit_half_open",
+            &self.init_limit_half_open,
+            &mut dos.init_limit_half_open,
+        )?;
+        set(
+            "ike_sas_per_identity",
+            &self.ike_sas_per_identity,
+            &mut dos.ike_sas_per_identity,
+        )?;
+        if let Some(rate) = number(
+            "charon.cookie_rate",
+            self.cookie_rate.as_ref(),
+            u32::MAX.into(),
+        )? {
+            dos.cookie_rate = u32::try_from(rate).unwrap_or(u32::MAX);
+        }
+        if let Some(value) = &self.puzzles {
+            let text = text("charon.puzzles", value)?;
+            match text.trim() {
+                "yes" => {}
+                "no" => dos.puzzles = None,
+                _ => {
+                    return Err(ConfigError::invalid(
+                        "charon.puzzles",
+                        &text,
+                        ValueError::UnknownKeyword("yes, no"),
+                    ));
+                }
+            }
+        }
+        if let Some(policy) = &mut dos.puzzles {
+            let mut threshold = policy.threshold;
+            set("puzzle_threshold", &self.puzzle_threshold, &mut threshold)?;
+            policy.threshold = threshold;
+            let bits = |setting: &str, value: &Option<Value>| {
+                number(&format!("charon.{setting}"), value.as_ref(), u8::MAX.into())
+                    .map(|n| n.and_then(|n| u8::try_from(n).ok()))
+            };
+            if let Some(d) = bits("puzzle_difficulty", &self.puzzle_difficulty)? {
+                policy.difficulty = d;
+            }
+            if let Some(d) = bits("puzzle_max_difficulty", &self.puzzle_max_difficulty)? {
+                policy.max_difficulty = d;
+            }
+            if let Some(n) = number(
+                "charon.auth_puzzle_failures",
+                self.auth_puzzle_failures.as_ref(),
+                u32::MAX.into(),
+            )? {
+                policy.auth_failures = u32::try_from(n).unwrap_or(u32::MAX);
+            }
+        }
+        Ok(dos)
+    }
 }
 
 impl Config {
@@ -43,6 +144,12 @@ impl Config {
     /// [charon]                      # optional; strongswan.conf's names
     /// port = 500
     /// port_nat_t = 4500
+    /// cookie_threshold = 64         # the responder's defences (see DosProtection);
+    /// block_threshold = 32          # also cookie_threshold_ip, init_limit_half_open,
+    /// puzzles = "yes"               # cookie_rate, ike_sas_per_identity, puzzle_threshold,
+    ///                               # puzzle_difficulty, puzzle_max_difficulty,
+    ///                               # auth_puzzle_failures, max_puzzle_difficulty,
+    ///                               # queue_limit
     ///
     /// [connections.rw]
     /// local_addrs = "192.0.2.1"     # a string (a comma list) or an array of strings
@@ -93,6 +200,18 @@ impl Config {
                 ike.unwrap_or(defaults.ike_port),
                 nat_t.unwrap_or(defaults.nat_t_port),
             );
+        }
+        builder = builder.dos(layout.charon.dos()?);
+        let charon = &layout.charon;
+        if let Some(d) = number(
+            "charon.max_puzzle_difficulty",
+            charon.max_puzzle_difficulty.as_ref(),
+            u8::MAX.into(),
+        )? {
+            builder = builder.max_puzzle_difficulty(u8::try_from(d).unwrap_or(u8::MAX));
+        }
+        if let Some(n) = number("charon.queue_limit", charon.queue_limit.as_ref(), u64::MAX)? {
+            builder = builder.queue_limit(usize::try_from(n).unwrap_or(usize::MAX));
         }
         for (name, value) in &layout.connections {
             builder = builder.connection(connection(name, value))?;
@@ -146,6 +265,23 @@ fn text(setting: &str, value: &Value) -> Result<String, ConfigError> {
             .map(|items| items.join(", ")),
         other => scalar(other).ok_or_else(wrong),
     }
+}
+
+/// A whole number up to `max`.
+fn number(setting: &str, value: Option<&Value>, max: u64) -> Result<Option<u64>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let text = text(setting, value)?;
+    let n = parse_number(&text).map_err(|problem| ConfigError::invalid(setting, &text, problem))?;
+    if n > max {
+        return Err(ConfigError::invalid(
+            setting,
+            &text,
+            ValueError::BadNumber(text.trim().to_string()),
+        ));
+    }
+    Ok(Some(n))
 }
 
 /// A port: a whole number up to 65535.
@@ -388,6 +524,36 @@ secret = "group key"
     }
 
     #[test]
+    fn the_defences_under_strongswan_names() {
+        let text = "[charon]\ncookie_threshold = 10\ncookie_threshold_ip = 2\n\
+                    block_threshold = 5\ninit_limit_half_open = \"1000\"\n\
+                    ike_sas_per_identity = 3\ncookie_rate = 50\npuzzle_threshold = 100\n\
+                    puzzle_difficulty = 12\npuzzle_max_difficulty = 18\n\
+                    auth_puzzle_failures = 4\nmax_puzzle_difficulty = 14\nqueue_limit = 512\n";
+        let config = Config::from_toml(text).unwrap();
+        let dos = config.dos;
+        assert_eq!(
+            (dos.cookie_threshold, dos.cookie_threshold_ip, dos.block_threshold),
+            (10, 2, 5)
+        );
+        assert_eq!(
+            (dos.init_limit_half_open, dos.ike_sas_per_identity, dos.cookie_rate),
+            (1000, 3, 50)
+        );
+        let puzzles = dos.puzzles.unwrap();
+        assert_eq!(
+            (puzzles.threshold, puzzles.difficulty, puzzles.max_difficulty),
+            (100, 12, 18)
+        );
+        assert_eq!(puzzles.auth_failures, 4);
+        assert_eq!((config.max_puzzle_difficulty, config.queue_limit), (14, 512));
+        let off = Config::from_toml("[charon]\npuzzles = false\n").unwrap();
+        assert_eq!(off.dos.puzzles, None);
+        let error = Config::from_toml("[charon]\npuzzle_difficulty = 30\n").unwrap_err();
+        assert!(error.to_string().contains("puzzles"), "{error}");
+    }
+
+    #[test]
     fn keys_from_the_shorthand_and_from_secrets() {
         let shorthand = r#"
 [charon]
@@ -612,6 +778,10 @@ secret = "group key"
             "[charon]\nport = 0",
             "[charon]\nport = 500\nport_nat_t = 500",
             "[charon]\nlisten = 1",
+            "[charon]\ncookie_threshold = -1",
+            "[charon]\npuzzle_difficulty = 300",
+            "[charon]\npuzzles = \"maybe\"",
+            "[charon]\npuzzle_difficulty = 30\npuzzle_max_difficulty = 20",
             "[secrets]\nike = 1",
             "[secrets.ike]\nid = 5\nsecret = \"k\"",
             "[secrets.ike]\nsecret = [\"a\"]",
