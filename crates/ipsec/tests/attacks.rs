@@ -938,3 +938,48 @@ fn a14_puzzles_name_an_offered_prf() {
     assert_eq!(puzzle.prf, ipsec_isakmp::PrfId::HmacSha2_256);
     assert_eq!(puzzle.difficulty, 6);
 }
+
+/// Moves `from`'s datagrams to `to`; whether there were any.
+fn relay_once(now: Instant, from: &mut Endpoint, to: &mut Endpoint) -> bool {
+    let mut moved = false;
+    while let Some(output) = from.poll_output() {
+        if let ipsec::Output::Udp { path, payload } = output {
+            let back = Path {
+                local: path.remote,
+                remote: path.local,
+            };
+            let _ = to.handle_udp(now, back, &payload);
+            moved = true;
+        }
+    }
+    while from.poll_event().is_some() {}
+    moved
+}
+
+/// Relays datagrams between two endpoints until both are quiet.
+fn relay_until_quiet(now: Instant, a: &mut Endpoint, b: &mut Endpoint) {
+    while relay_once(now, a, b) | relay_once(now, b, a) {}
+}
+
+/// 15. What an established IKE SA with one Child SA holds on the gateway (the IKE SA,
+///     its keys, the Child SA in the SAD and SPD, the facade's bookkeeping), measured with
+///     each client dropped once it is up: reported in docs/performance.md.
+#[test]
+fn a15_heap_per_established_ike_sa() {
+    let _serial = serial();
+    let now = clock();
+    let mut gateway = gateway(now);
+    const CLIENTS: u32 = 200;
+    let region = Region::new(HEAP);
+    for i in 0..CLIENTS {
+        let [_, _, c, d] = i.to_be_bytes();
+        let ip = Ipv4Addr::new(100, 64, c, d + 1);
+        let mut client = client_at(now, ip, &format!("c{i}"), u64::from(i) + 100);
+        client.connect(now, "home").unwrap();
+        relay_until_quiet(now, &mut client, &mut gateway);
+    }
+    assert_eq!(gateway.ike_sas(now).len(), CLIENTS as usize);
+    assert_eq!(gateway.child_sas(now).len(), CLIENTS as usize);
+    let per_sa = heap_growth(&region) / i64::from(CLIENTS);
+    assert!(per_sa < 16 * 1024, "{per_sa} bytes per established IKE SA");
+}
