@@ -167,6 +167,12 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // Key generation alone: the base-point table, where the exchange above also runs the
+    // Montgomery ladder on the peer's value.
+    group.bench_function("x25519_key_generation", |b| {
+        b.iter(|| black_box(x25519.start(&mut rng).unwrap()))
+    });
+
     let prf = RUST_CRYPTO.prf(iana::PRF_HMAC_SHA2_256).unwrap();
     let (skeyseed, ni, nr, spi_i, spi_r) = ([1u8; 32], [2u8; 32], [3u8; 32], [4u8; 8], [5u8; 8]);
     group.bench_function("prf_plus_hmac_sha256_224_bytes", |b| {
