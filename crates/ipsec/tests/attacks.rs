@@ -983,3 +983,48 @@ fn a15_heap_per_established_ike_sa() {
     let per_sa = heap_growth(&region) / i64::from(CLIENTS);
     assert!(per_sa < 16 * 1024, "{per_sa} bytes per established IKE SA");
 }
+
+/// 16. Cookies collected once do not open half-open SAs for ever: the secret is replaced
+///     on the endpoint's own timer (hourly by default), and a cookie of the previous
+///     secret is good for one period only (RFC 7296 §2.6).
+#[test]
+fn a16_old_cookies_expire_with_the_secret() {
+    let _serial = serial();
+    let now = clock();
+    let dos = DosProtection {
+        cookie_threshold: 0,
+        puzzles: None,
+        ..defences()
+    };
+    let mut gateway = gateway_with(now, dos, Arc::default());
+    let template = init_template(now);
+    let public = valid_public(iana::DH_CURVE25519);
+    let from = spoofed(7);
+    let first = forge(&template, 7, (31, public.clone()), None, None);
+    let _ = gateway.handle_udp(now, to_gateway(from), &first);
+    let cookie = std::iter::from_fn(|| gateway.poll_output())
+        .filter_map(|o| match o {
+            ipsec::Output::Udp { payload, .. } => Message::parse(&payload).ok(),
+            _ => None,
+        })
+        .find_map(|m| notify_data(&m, NotifyType::Cookie))
+        .unwrap();
+    let with_cookie = || forge(&template, 7, (31, public.clone()), Some(&cookie), None);
+    // An hour later the secret has been replaced once: the cookie still works.
+    let hour = now + Duration::from_secs(3600);
+    gateway.handle_timeout(hour);
+    gateway
+        .handle_udp(hour, to_gateway(from), &with_cookie())
+        .unwrap();
+    while gateway.poll_output().is_some() {}
+    // Two hours later, twice: it is refused and a new cookie demanded.
+    let later = now + Duration::from_secs(7200);
+    // (The half-open SA of an hour ago has timed out, so the request is new again.)
+    gateway.handle_timeout(later);
+    while gateway.poll_event().is_some() {}
+    let again = gateway.handle_udp(later, to_gateway(from), &with_cookie());
+    assert_eq!(
+        again,
+        Err(Dropped::Ike(DropReason::Refused(NotifyType::Cookie)))
+    );
+}

@@ -533,20 +533,35 @@ secret = "group key"
         let config = Config::from_toml(text).unwrap();
         let dos = config.dos;
         assert_eq!(
-            (dos.cookie_threshold, dos.cookie_threshold_ip, dos.block_threshold),
+            (
+                dos.cookie_threshold,
+                dos.cookie_threshold_ip,
+                dos.block_threshold
+            ),
             (10, 2, 5)
         );
         assert_eq!(
-            (dos.init_limit_half_open, dos.ike_sas_per_identity, dos.cookie_rate),
+            (
+                dos.init_limit_half_open,
+                dos.ike_sas_per_identity,
+                dos.cookie_rate
+            ),
             (1000, 3, 50)
         );
         let puzzles = dos.puzzles.unwrap();
         assert_eq!(
-            (puzzles.threshold, puzzles.difficulty, puzzles.max_difficulty),
+            (
+                puzzles.threshold,
+                puzzles.difficulty,
+                puzzles.max_difficulty
+            ),
             (100, 12, 18)
         );
         assert_eq!(puzzles.auth_failures, 4);
-        assert_eq!((config.max_puzzle_difficulty, config.queue_limit), (14, 512));
+        assert_eq!(
+            (config.max_puzzle_difficulty, config.queue_limit),
+            (14, 512)
+        );
         let off = Config::from_toml("[charon]\npuzzles = false\n").unwrap();
         assert_eq!(off.dos.puzzles, None);
         let error = Config::from_toml("[charon]\npuzzle_difficulty = 30\n").unwrap_err();
