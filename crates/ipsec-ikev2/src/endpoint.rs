@@ -522,12 +522,7 @@ impl Endpoint {
             return Err(DropReason::Refused(NotifyType::InvalidKePayload));
         }
         // RFC 6989: a bad public value is refused before we make a key pair for it.
-        let valid_ke = self
-            .config
-            .provider
-            .key_exchange(ke.group.value())
-            .is_some_and(|kx| kx.check_peer_public(&ke.data).is_ok());
-        if !valid_ke {
+        if !crate::ike_sa::acceptable_public(self.config.provider, ke) {
             self.refuse_init(path, spi_i, NotifyType::InvalidSyntax, &[]);
             return Err(DropReason::Refused(NotifyType::InvalidSyntax));
         }

@@ -264,6 +264,16 @@ fn answers_to(net: &Net, gw: usize, remote: SocketAddr) -> Vec<Message> {
         .collect()
 }
 
+/// The IKE messages `endpoint` has queued to send, parsed; the queue is drained.
+fn answers(endpoint: &mut Endpoint) -> Vec<Message> {
+    std::iter::from_fn(|| endpoint.poll_output())
+        .filter_map(|o| match o {
+            ipsec::Output::Udp { payload, .. } => Message::parse(&payload).ok(),
+            _ => None,
+        })
+        .collect()
+}
+
 fn notify_data(message: &Message, kind: NotifyType) -> Option<Vec<u8>> {
     message.payloads.iter().find_map(|p| match p {
         Payload::Notify(n) if n.notify_type == kind => Some(n.data.clone()),
@@ -293,6 +303,11 @@ fn established(net: &Net, node: usize) -> bool {
 fn legitimate_client_connects(net: &mut Net, ip: Ipv4Addr, name: &str, limit: Duration) -> bool {
     let client = client_at(net.now, ip, name, 7);
     client_connects(net, ip, name, client, limit)
+}
+
+/// Alice, the legitimate client at [`CLIENT`], connects within five seconds.
+fn alice_connects(net: &mut Net) -> bool {
+    legitimate_client_connects(net, CLIENT, "alice", Duration::from_secs(5))
 }
 
 /// Adds `client` at `ip`, starts it and runs the network until it is up or `limit`
@@ -353,12 +368,7 @@ fn a01_spoofed_init_flood_with_valid_ke() {
         let bound = half_open * (2048 + 4 * public.len());
         assert!(growth < bound as i64, "{growth} bytes for group {group}");
         net.add("gateway", GATEWAY.into(), gateway);
-        assert!(legitimate_client_connects(
-            &mut net,
-            CLIENT,
-            "alice",
-            Duration::from_secs(5)
-        ));
+        assert!(alice_connects(&mut net));
     }
 }
 
@@ -423,12 +433,7 @@ fn a03_cookie_answering_attacker_from_one_address() {
     let gateway = &net.nodes[gw].endpoint;
     assert_eq!(gateway.ike().half_open_count(), defences().block_threshold);
     assert!(dropped(gateway, "blocked") > 400);
-    assert!(legitimate_client_connects(
-        &mut net,
-        CLIENT,
-        "alice",
-        Duration::from_secs(5)
-    ));
+    assert!(alice_connects(&mut net));
 }
 
 /// 4. An attacker that answers cookies from many addresses but solves no puzzle (as
@@ -448,11 +453,8 @@ fn a04_cookie_answering_attacker_from_many_addresses() {
         let spi = u64::from(i) + 1;
         let request = forge(&template, spi, (31, public.clone()), None, None);
         let _ = gateway.handle_udp(net.now, to_gateway(from), &request);
-        let cookie = std::iter::from_fn(|| gateway.poll_output())
-            .filter_map(|o| match o {
-                ipsec::Output::Udp { payload, .. } => Message::parse(&payload).ok(),
-                _ => None,
-            })
+        let cookie = answers(&mut gateway)
+            .into_iter()
             .find_map(|m| notify_data(&m, NotifyType::Cookie));
         if let Some(cookie) = cookie {
             let again = forge(&template, spi, (31, public.clone()), Some(&cookie), None);
@@ -468,12 +470,7 @@ fn a04_cookie_answering_attacker_from_many_addresses() {
     assert!(per_sa < 2048, "{per_sa} bytes per half-open IKE SA");
     // A client that solves the puzzle gets through.
     net.add("gateway", GATEWAY.into(), gateway);
-    assert!(legitimate_client_connects(
-        &mut net,
-        CLIENT,
-        "alice",
-        Duration::from_secs(5)
-    ));
+    assert!(alice_connects(&mut net));
     let client = net.nodes.len() - 1;
     assert!(net.nodes[client].sent.iter().any(|w| match w {
         Wire::Udp { payload, .. } => Message::parse(payload).is_ok_and(|m| {
@@ -544,12 +541,7 @@ fn a05_garbage_ike_auth() {
     }
     assert!(dropped(&net.nodes[gw].endpoint, "integrity-check-failed") >= 80);
     assert!(net.nodes[gw].endpoint.ike().half_open_count() >= 4);
-    assert!(legitimate_client_connects(
-        &mut net,
-        CLIENT,
-        "alice",
-        Duration::from_secs(5)
-    ));
+    assert!(alice_connects(&mut net));
     // The client's IKE_AUTH request carried a Puzzle Solution before its SK payload.
     let client = net.nodes.len() - 1;
     let auth_with_solution = net.nodes[client].sent.iter().any(|w| match w {
@@ -626,12 +618,7 @@ fn a07_retransmission_triggers() {
     let _serial = serial();
     let mut net = Net::new();
     let gw = net.add("gateway", GATEWAY.into(), gateway(net.now));
-    assert!(legitimate_client_connects(
-        &mut net,
-        CLIENT,
-        "alice",
-        Duration::from_secs(5)
-    ));
+    assert!(alice_connects(&mut net));
     let client = net.nodes.len() - 1;
     let auth_request = net.nodes[client]
         .sent
@@ -737,12 +724,7 @@ fn a09_a_zero_spi_prefix_on_port_500() {
     );
     let from = SocketAddr::new(CLIENT.into(), 500);
     gateway.handle_udp(now, to_gateway(from), &request).unwrap();
-    let answer = std::iter::from_fn(|| gateway.poll_output())
-        .find_map(|o| match o {
-            ipsec::Output::Udp { payload, .. } => Message::parse(&payload).ok(),
-            _ => None,
-        })
-        .unwrap();
+    let answer = answers(&mut gateway).into_iter().next().unwrap();
     assert_eq!(answer.initiator_spi, 0x0000_0000_1234_5678);
     assert_ne!(answer.responder_spi, 0);
 }
@@ -924,12 +906,7 @@ fn a14_puzzles_name_an_offered_prf() {
     let template = init_template(now);
     let request = forge(&template, 5, (31, valid_public(31)), None, None);
     let _ = gateway.handle_udp(now, to_gateway(spoofed(1)), &request);
-    let answer = std::iter::from_fn(|| gateway.poll_output())
-        .find_map(|o| match o {
-            ipsec::Output::Udp { payload, .. } => Message::parse(&payload).ok(),
-            _ => None,
-        })
-        .unwrap();
+    let answer = answers(&mut gateway).into_iter().next().unwrap();
     assert!(matches!(
         answer.payloads.first(),
         Some(Payload::Notify(n)) if n.notify_type == NotifyType::Cookie
@@ -1002,11 +979,8 @@ fn a16_old_cookies_expire_with_the_secret() {
     let from = spoofed(7);
     let first = forge(&template, 7, (31, public.clone()), None, None);
     let _ = gateway.handle_udp(now, to_gateway(from), &first);
-    let cookie = std::iter::from_fn(|| gateway.poll_output())
-        .filter_map(|o| match o {
-            ipsec::Output::Udp { payload, .. } => Message::parse(&payload).ok(),
-            _ => None,
-        })
+    let cookie = answers(&mut gateway)
+        .into_iter()
         .find_map(|m| notify_data(&m, NotifyType::Cookie))
         .unwrap();
     let with_cookie = || forge(&template, 7, (31, public.clone()), Some(&cookie), None);

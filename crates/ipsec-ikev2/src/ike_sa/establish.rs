@@ -239,12 +239,7 @@ impl IkeSa {
                 NotifyType::InvalidSyntax,
             );
         }
-        let valid_ke = ctx
-            .config
-            .provider
-            .key_exchange(ke.group.value())
-            .is_some_and(|kx| kx.check_peer_public(&ke.data).is_ok());
-        if !valid_ke {
+        if !super::acceptable_public(ctx.config.provider, ke) {
             return self.note(
                 init,
                 Noted::Refusal(CloseReason::ProtocolError),

@@ -1028,6 +1028,17 @@ fn plain(envelope: Envelope, payloads: Vec<Payload>) -> Result<Vec<u8>, Error> {
     .to_vec()?)
 }
 
+/// Whether the peer's KE payload holds a public value of a group we have that passes its
+/// checks (RFC 6989, RFC 7748 §6.1), run without any secret or exponentiation.
+pub(crate) fn acceptable_public(
+    provider: &ipsec_crypto::CryptoProvider,
+    ke: &ipsec_isakmp::KeyExchange,
+) -> bool {
+    provider
+        .key_exchange(ke.group.value())
+        .is_some_and(|kx| kx.check_peer_public(&ke.data).is_ok())
+}
+
 /// A random IKE SPI, never 0 (RFC 7296 §3.1); a source giving only zeros is broken.
 fn nonzero_spi(ctx: &mut Ctx<'_>) -> Result<u64, Error> {
     for _ in 0..DRAWS {
