@@ -378,24 +378,28 @@ impl Default for RetransmitConfig {
 /// How a responder defends itself against floods of IKE_SA_INIT requests (RFC 7296 §2.6,
 /// RFC 8019 §4, §5), with strongSwan's names (`charon.cookie_threshold`, ...). Half-open
 /// IKE SAs are those we answered IKE_SA_INIT for whose IKE_AUTH has not come; they are
-/// counted in O(1), in all and per source address. Limits of 0 mean no limit.
+/// counted in O(1), in all and per source address. Limits (`block_threshold`,
+/// `init_limit_half_open`, `cookie_rate`, `ike_sas_per_identity`) of 0 mean no limit;
+/// thresholds of 0 mean always.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DosProtection {
     /// Half-open IKE SAs at which every new IKE_SA_INIT must bring a cookie (RFC 7296
     /// §2.6); 0 demands them always.
     pub cookie_threshold: usize,
     /// Half-open IKE SAs from one address at which IKE_SA_INIT requests from it must bring
-    /// a cookie (RFC 8019 §5: per-address accounting).
+    /// a cookie (RFC 8019 §4.2: per-address accounting); 0, like `cookie_threshold`,
+    /// demands them always.
     pub cookie_threshold_ip: usize,
-    /// IKE SAs created per second (their Diffie-Hellman done) at which the responder is
-    /// busy and demands cookies of every new IKE_SA_INIT, whatever the half-open count.
+    /// Half-open IKE SAs created per second (each a key generation) at which the
+    /// responder is busy and demands cookies of every new IKE_SA_INIT, whatever the
+    /// half-open count; 0: no such limit.
     pub cookie_rate: u32,
     /// Half-open IKE SAs from one address beyond which its IKE_SA_INIT requests are
     /// dropped unanswered (strongSwan's `block_threshold`).
     pub block_threshold: usize,
-    /// Half-open IKE SAs in all beyond which new IKE_SA_INIT requests are dropped
-    /// unanswered (strongSwan's `init_limit_half_open`), except those bringing a puzzle
-    /// solution when puzzles are on (RFC 8019 §7.1.4).
+    /// Half-open IKE SAs in all at which new IKE_SA_INIT requests are dropped unanswered
+    /// (strongSwan's `init_limit_half_open`), puzzle solvers included: below it, rising
+    /// puzzle difficulty is what prefers them.
     pub init_limit_half_open: usize,
     /// Established IKE SAs one peer identity may hold on one connection; IKE_AUTH beyond
     /// that is refused with AUTHENTICATION_FAILED (RFC 7296 §2.21.2) before its AUTH is
@@ -407,7 +411,7 @@ pub struct DosProtection {
 }
 
 impl Default for DosProtection {
-    /// Cookies above 64 half-open SAs, 8 from one address, or 1,000 new SAs a second;
+    /// Cookies from 64 half-open SAs, 8 from one address, or 1,000 new SAs a second;
     /// at most 32 half-open from one address and 16,384 in all; 64 IKE SAs per identity;
     /// puzzles above 1,024 half-open SAs.
     fn default() -> Self {
@@ -448,8 +452,9 @@ pub struct PuzzlePolicy {
 }
 
 impl Default for PuzzlePolicy {
-    /// Puzzles above 1,024 half-open IKE SAs, from 10 bits up to 20; IKE_AUTH puzzles
-    /// above 10 failed IKE_AUTH requests a second.
+    /// Puzzles from 1,024 half-open IKE SAs, from 10 bits up to 20 (18 is the most reached
+    /// below the default `init_limit_half_open` of 16,384); IKE_AUTH puzzles from 10 failed
+    /// IKE_AUTH requests a second.
     fn default() -> Self {
         Self {
             threshold: 1024,
@@ -550,12 +555,16 @@ const LARGEST_BACKOFF: f64 = 16.0;
 /// The hardest puzzle a responder may set: 2^32 PRF calls a key is beyond any client.
 const HARDEST_PUZZLE: u8 = 32;
 
+/// The hardest puzzle an initiator may agree to solve: solving runs inside one call, and a
+/// forged PUZZLE must not hold it for more than seconds.
+const HARDEST_TO_SOLVE: u8 = 24;
+
 impl EndpointConfig {
     /// Checks that every value can work, so that none can make the endpoint panic, spin or
     /// wait for ever: ports set and distinct; timers above zero and at most a day;
     /// retransmission waits that grow by a finite factor between 1 and 16 up to a maximum
     /// no shorter than the first; a retry delay range in order; puzzle difficulties in
-    /// order and at most 32 bits; queues and Child SA limits of at least one.
+    /// order and at most 32 bits (24 to solve); queues and Child SA limits of at least one.
     pub fn validate(&self) -> Result<(), Error> {
         let fail = |setting, problem| Err(Error::InvalidConfig { setting, problem });
         let timer = |value: Duration| !value.is_zero() && value <= LONGEST_TIMER;
@@ -598,6 +607,12 @@ impl EndpointConfig {
             return fail(
                 "dos.puzzles.max_difficulty",
                 "must be at least the difficulty and at most 32",
+            );
+        }
+        if self.max_puzzle_difficulty > HARDEST_TO_SOLVE {
+            return fail(
+                "max_puzzle_difficulty",
+                "must be at most 24 (solving is done in one call: 24 bits is about 2^26 PRF calls)",
             );
         }
         if self.queue_limit == 0 {

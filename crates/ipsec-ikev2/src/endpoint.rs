@@ -399,7 +399,15 @@ impl Endpoint {
         let (mut ctx, sas) = self.split(now);
         let sa = sas.get_mut(&handle).ok_or(DropReason::UnknownSpi)?;
         let result = sa.handle_message(&mut ctx, path, message);
-        if result == Err(DropReason::IntegrityCheckFailed) && sa.is_half_open() {
+        // Any IKE_AUTH on a half-open SA that does not come through (bad ICV, no SK payload,
+        // malformed) counts towards IKE_AUTH puzzles (RFC 8019 §7.2).
+        let failed = matches!(
+            result,
+            Err(DropReason::IntegrityCheckFailed
+                | DropReason::MissingPayload
+                | DropReason::Malformed(_))
+        );
+        if failed && sa.is_half_open() {
             self.half_open.auth_failed(now);
         }
         self.after(now, handle);
@@ -533,7 +541,10 @@ impl Endpoint {
                 return None;
             }
             let (prf, _) = puzzle::choose_prf(self.config.provider, sa)?;
-            let difficulty = policy.difficulty_at(total).max(MIN_AUTH_PUZZLE);
+            let difficulty = policy
+                .difficulty_at(total)
+                .max(MIN_AUTH_PUZZLE)
+                .min(policy.max_difficulty.max(1));
             Some(PuzzleRequest { prf, difficulty })
         });
         let handle = IkeSaHandle(self.next_handle);

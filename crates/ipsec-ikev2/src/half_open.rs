@@ -16,8 +16,10 @@ use crate::tables::release;
 /// The half-open IKE SAs. Keys are chosen by peers, so the maps' hash is seeded at random.
 #[derive(Debug)]
 pub(crate) struct HalfOpen {
-    /// By the peer's address and SPIi, as the request that made each came.
-    by_request: HashMap<(SocketAddr, u64), IkeSaHandle, FixedState>,
+    /// By the peer's address (without the port) and SPIi, as the request that made each
+    /// came: a request replayed from other ports is a retransmission of the same, not
+    /// another half-open SA (RFC 8019 §10: a solved puzzle must not buy more than one).
+    by_request: HashMap<(IpAddr, u64), IkeSaHandle, FixedState>,
     /// How many are from each address (the address without its port: a flood varies
     /// ports at will).
     per_source: HashMap<IpAddr, usize, FixedState>,
@@ -39,7 +41,7 @@ impl HalfOpen {
 
     /// The half-open IKE SA made by the request from `remote` with `spi_i`.
     pub(crate) fn get(&self, remote: SocketAddr, spi_i: u64) -> Option<IkeSaHandle> {
-        self.by_request.get(&(remote, spi_i)).copied()
+        self.by_request.get(&(remote.ip(), spi_i)).copied()
     }
 
     /// Half-open IKE SAs in all.
@@ -60,7 +62,11 @@ impl HalfOpen {
         spi_i: u64,
         handle: IkeSaHandle,
     ) {
-        if self.by_request.insert((remote, spi_i), handle).is_none() {
+        if self
+            .by_request
+            .insert((remote.ip(), spi_i), handle)
+            .is_none()
+        {
             *self.per_source.entry(remote.ip()).or_default() += 1;
         }
         self.rate.count(now);
@@ -69,7 +75,7 @@ impl HalfOpen {
     /// Unfiles the half-open IKE SA `handle` made by the request from `remote` with `spi_i`
     /// (it was authenticated or closed).
     pub(crate) fn remove(&mut self, remote: SocketAddr, spi_i: u64, handle: IkeSaHandle) {
-        let key = (remote, spi_i);
+        let key = (remote.ip(), spi_i);
         if self.by_request.get(&key) != Some(&handle) {
             return;
         }

@@ -37,6 +37,16 @@ const OWN_PUZZLE_EFFORT: u8 = 8;
 /// -512.
 const SIGNATURE_HASHES: [u8; 6] = [0, 2, 0, 3, 0, 4];
 
+/// Whether `message` holds an SK payload with at least an IV's and an ICV's worth of body.
+fn has_sk_payload(message: &[u8]) -> bool {
+    let Ok(view) = ipsec_isakmp::HeaderView::new_checked(message) else {
+        return false;
+    };
+    ipsec_isakmp::PayloadIter::new(view.next_payload(), view.payload())
+        .map_while(Result::ok)
+        .any(|raw| raw.payload_type == ipsec_isakmp::PayloadType::Encrypted && raw.body.len() >= 16)
+}
+
 /// The Puzzle Solution payload before the SK payload of `message` (RFC 8019 §7.2.2).
 fn outer_puzzle_solution(message: &[u8]) -> Option<PuzzleSolution> {
     let view = ipsec_isakmp::HeaderView::new_checked(message).ok()?;
@@ -613,6 +623,10 @@ impl IkeSa {
         let State::KeyPending(pending) = &self.state else {
             return Ok(());
         };
+        // Nothing to decrypt, nothing to compute keys for: a bare header must not buy a DH.
+        if !has_sk_payload(message) {
+            return Err(DropReason::MissingPayload);
+        }
         if let Some(asked) = pending.puzzle {
             let solution = outer_puzzle_solution(message).ok_or(DropReason::MissingPayload)?;
             let prf = ctx

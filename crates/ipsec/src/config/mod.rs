@@ -93,7 +93,9 @@ pub struct Config {
     /// Datagrams, packets and events kept for the caller to drain; beyond that they are
     /// dropped and counted ([`Endpoint::queue_drops`](crate::Endpoint::queue_drops)).
     pub queue_limit: usize,
-    /// How often the cookie secret is replaced (RFC 7296 §2.6: "periodically"); zero:
+    /// How often the cookie secret is replaced (RFC 7296 §2.6: "periodically"; RFC 8019
+    /// §10: at most half the half-open timeout, so that a cookie and its puzzle solution
+    /// are good for 15 to 30 s by default); zero:
     /// only when [`Endpoint::rotate_cookie_secret`](crate::Endpoint::rotate_cookie_secret)
     /// says so.
     pub cookie_rotation: Duration,
@@ -129,7 +131,7 @@ impl Default for Config {
             dos: DosProtection::default(),
             max_puzzle_difficulty: 16,
             queue_limit: 4096,
-            cookie_rotation: Duration::from_secs(3600),
+            cookie_rotation: Duration::from_secs(15),
         }
     }
 }
@@ -137,7 +139,8 @@ impl Default for Config {
 impl Config {
     /// A builder with the defaults: ports 500 and 4500, the RustCrypto provider, no key
     /// log, the defences of [`DosProtection::default`] with the cookie secret replaced
-    /// hourly, queues of 4,096.
+    /// every 15 s (half the half-open timeout, RFC 8019 §10: a solved puzzle must not be
+    /// reusable for long), queues of 4,096.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder {
             config: Config::default(),
@@ -160,7 +163,11 @@ impl Config {
             key_log: self.key_log.is_some(),
             credentials: Arc::new(self.shared_keys()),
             max_puzzle_difficulty: self.max_puzzle_difficulty,
-            queue_limit: self.queue_limit,
+            // The facade drains the IKE endpoint after every call, so its queues hold one
+            // call's work at most; they must not drop, since the facade acts on every
+            // event (a lost ChildSaDeleted would leave an SA in the SAD). The caller-facing
+            // queues are the bounded ones.
+            queue_limit: usize::MAX,
             ..EndpointConfig::default()
         }
     }
@@ -199,6 +206,12 @@ impl Config {
             self.ike_endpoint_config().validate()
         {
             return Err(ConfigError::inconsistent(setting, problem));
+        }
+        if self.queue_limit == 0 {
+            return Err(ConfigError::inconsistent(
+                "queue_limit",
+                "must be at least 1",
+            ));
         }
         for (index, secret) in self.secrets.iter().enumerate() {
             if secret.secret.is_empty() {

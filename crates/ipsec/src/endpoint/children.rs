@@ -219,19 +219,12 @@ impl Endpoint {
                 remote_ts: ready.remote_ts.clone(),
                 installed_at: now,
                 rekeyed: ready.rekeyed,
-                successors: Vec::new(),
                 pending: !active,
                 inactivity,
                 seen_packets: 0,
                 removal: None,
             },
         );
-        if let Some(old) = ready
-            .rekeyed
-            .and_then(|old| self.children.by_spi.get_mut(&old))
-        {
-            old.successors.push(ready.inbound_spi);
-        }
         if let Some(ike) = self.ike_sas.get_mut(&ready.ike_sa) {
             ike.children.push(ready.inbound_spi);
         }
@@ -323,6 +316,31 @@ impl Endpoint {
         self.publish_policy(spi);
     }
 
+    /// A rekey's replacement still waiting for the peer's first packet or Delete takes over
+    /// once no SA of its child on its IKE SA is sending any more: it is all that is left
+    /// for that traffic (RFC 7296 §2.8). Without this, a predecessor that expired, or a
+    /// collision whose other replacement was deleted as redundant, left nothing to send on.
+    /// While an active one remains (the winner of a collision), the pending one (the
+    /// redundant loser, which the peer deletes) stays as it is. O(Child SAs of the IKE SA).
+    fn activate_last_of(&mut self, ike: IkeSaHandle, connection: &str, child: &str) {
+        let Some(state) = self.ike_sas.get(&ike) else {
+            return;
+        };
+        let same: Vec<(u32, bool)> = state
+            .children
+            .iter()
+            .filter_map(|spi| {
+                let c = self.children.by_spi.get(spi)?;
+                (c.connection == connection && c.child == child).then_some((*spi, c.pending))
+            })
+            .collect();
+        if same.iter().all(|(_, pending)| *pending) {
+            for (spi, _) in same {
+                self.activate(spi);
+            }
+        }
+    }
+
     /// Removes a Child SA: its outbound SA and policy at once, its inbound SA at once or,
     /// for a rekeyed one, at `linger`; its traffic is added to its connection's; the caller
     /// is told. Returns its connection and child names.
@@ -358,13 +376,7 @@ impl Endpoint {
                 outbound_stats.as_ref(),
             ));
         }
-        // A rekey's replacement still waiting for the peer's first packet or Delete takes
-        // over now: it is all that is left for this traffic (RFC 7296 §2.8). Without this,
-        // a predecessor that expired, or a collision whose other replacement was deleted as
-        // redundant, left no SA to send on.
-        for successor in &child.successors {
-            self.activate(*successor);
-        }
+        self.activate_last_of(ike, &child.connection, &child.child);
         let removal = child.removal.unwrap_or(match reason {
             ChildDeleteReason::Rekeyed => ChildRemoval::Rekeyed,
             ChildDeleteReason::IkeSaClosed => ChildRemoval::IkeSaClosed,

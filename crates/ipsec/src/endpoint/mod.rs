@@ -70,8 +70,8 @@ pub struct QueueDrops {
     pub outputs: u64,
     /// [`Endpoint::poll_event`]'s queue.
     pub events: u64,
-    /// The IKE endpoint's datagrams (drained by this endpoint after every call, so full
-    /// only if one call made more than the limit).
+    /// The IKE endpoint's datagrams: drained by this endpoint after every call and not
+    /// limited, so always 0; kept for embedders that read the IKE endpoint's counters.
     pub ike_transmits: u64,
     /// The IKE endpoint's events, likewise.
     pub ike_events: u64,

@@ -112,10 +112,6 @@ pub(crate) struct ChildState {
     pub(crate) installed_at: Instant,
     /// The Child SA it replaced, if a rekey made it.
     pub(crate) rekeyed: Option<u32>,
-    /// The Child SAs that replace it, if rekeys made them (two when both ends rekeyed at
-    /// once, RFC 7296 §2.8.1): when this one goes, for whatever reason, they carry its
-    /// traffic.
-    pub(crate) successors: Vec<u32>,
     /// Installed but not yet sent on: the replacement of a rekey the peer started, which
     /// takes over on the peer's first packet on it or its Delete of the old SA (RFC 7296
     /// §2.8).
