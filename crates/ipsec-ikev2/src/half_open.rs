@@ -133,7 +133,7 @@ impl Rate {
         } else if elapsed >= SECOND {
             self.previous = self.current;
             self.current = 0;
-            self.since = Some(since + SECOND);
+            self.since = Some(since.checked_add(SECOND).unwrap_or(now));
         }
     }
 

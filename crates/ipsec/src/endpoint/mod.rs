@@ -70,11 +70,6 @@ pub struct QueueDrops {
     pub outputs: u64,
     /// [`Endpoint::poll_event`]'s queue.
     pub events: u64,
-    /// The IKE endpoint's datagrams: drained by this endpoint after every call and not
-    /// limited, so always 0; kept for embedders that read the IKE endpoint's counters.
-    pub ike_transmits: u64,
-    /// The IKE endpoint's events, likewise.
-    pub ike_events: u64,
 }
 
 /// How long the inbound SA of a rekeyed Child SA stays after its Delete, for the packets
@@ -199,14 +194,12 @@ impl Endpoint {
     }
 
     /// What was dropped because the caller had not drained the queues
-    /// ([`Config::queue_limit`]): outputs and events here, datagrams and events in the IKE
-    /// endpoint.
+    /// ([`Config::queue_limit`]). The IKE endpoint inside is drained after every call and
+    /// never drops.
     pub fn queue_drops(&self) -> QueueDrops {
         QueueDrops {
             outputs: self.outputs.dropped(),
             events: self.events.dropped(),
-            ike_transmits: self.ike.dropped_transmits(),
-            ike_events: self.ike.dropped_events(),
         }
     }
 
