@@ -12,6 +12,9 @@ pub struct PrfSpec {
     pub id: u16,
     /// Output length in bytes, which is also the preferred key length (RFC 7296 §2.14).
     pub output_len: usize,
+    /// Whether the PRF takes a fixed-length key (AES-XCBC-PRF-128, RFC 4434): then SKEYSEED is
+    /// keyed with only the first 64 bits of each nonce (RFC 7296 §2.14).
+    pub fixed_key: bool,
 }
 
 /// A pseudorandom function: keyed per call, as IKEv2 keys it with nonces, SKEYSEED, SK_d

@@ -60,18 +60,24 @@ impl CryptoProvider {
     }
 }
 
-use crate::kx::{ecp, modp, x25519};
+use crate::kx::{ecp, modp, x448, x25519};
 use crate::rustcrypto;
 
 const RUST_CRYPTO_CIPHERS: &[&dyn CipherAlgorithm] = &[
     &rustcrypto::AES_128_CBC,
+    &rustcrypto::AES_192_CBC,
     &rustcrypto::AES_256_CBC,
+    &rustcrypto::AES_128_CTR,
+    &rustcrypto::AES_192_CTR,
+    &rustcrypto::AES_256_CTR,
     &rustcrypto::NULL_CIPHER,
 ];
 const RUST_CRYPTO_INTEGRITY: &[&dyn IntegrityAlgorithm] = &[
     &rustcrypto::HMAC_SHA2_256_128,
     &rustcrypto::HMAC_SHA2_384_192,
     &rustcrypto::HMAC_SHA2_512_256,
+    &rustcrypto::HMAC_SHA1_96,
+    &rustcrypto::AES_XCBC_96,
     &rustcrypto::AUTH_AES_128_GMAC,
     &rustcrypto::AUTH_AES_256_GMAC,
 ];
@@ -79,14 +85,63 @@ const RUST_CRYPTO_PRFS: &[&dyn Prf] = &[
     &rustcrypto::PRF_HMAC_SHA2_256,
     &rustcrypto::PRF_HMAC_SHA2_384,
     &rustcrypto::PRF_HMAC_SHA2_512,
+    &rustcrypto::PRF_HMAC_SHA1,
+    &rustcrypto::PRF_AES128_XCBC,
 ];
 const KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] = &[
     &x25519::X25519,
+    &x448::X448,
     &ecp::EcpP256,
     &ecp::EcpP384,
+    &ecp::EcpP521,
+    &ecp::BrainpoolP256,
+    &ecp::BrainpoolP384,
     &modp::Modp2048,
     &modp::Modp3072,
+    &modp::Modp4096,
+    &modp::Modp6144,
+    &modp::Modp8192,
+    &modp::Modp1024,
+    &modp::Modp1536,
 ];
+/// The AEADs every provider takes from RustCrypto: the shorter ICVs, AES-CCM and AES-GMAC.
+const RUST_CRYPTO_ONLY_AEADS: [&dyn AeadAlgorithm; 17] = [
+    &rustcrypto::AES_128_GCM_12,
+    &rustcrypto::AES_192_GCM_12,
+    &rustcrypto::AES_256_GCM_12,
+    &rustcrypto::AES_128_GCM_8,
+    &rustcrypto::AES_192_GCM_8,
+    &rustcrypto::AES_256_GCM_8,
+    &rustcrypto::AES_128_CCM_16,
+    &rustcrypto::AES_192_CCM_16,
+    &rustcrypto::AES_256_CCM_16,
+    &rustcrypto::AES_128_CCM_12,
+    &rustcrypto::AES_192_CCM_12,
+    &rustcrypto::AES_256_CCM_12,
+    &rustcrypto::AES_128_CCM_8,
+    &rustcrypto::AES_192_CCM_8,
+    &rustcrypto::AES_256_CCM_8,
+    &rustcrypto::AES_128_GMAC,
+    &rustcrypto::AES_256_GMAC,
+];
+
+/// `head` followed by [`RUST_CRYPTO_ONLY_AEADS`], as one table.
+const fn aeads<const N: usize, const M: usize>(
+    head: [&'static dyn AeadAlgorithm; N],
+) -> [&'static dyn AeadAlgorithm; M] {
+    let mut all: [&'static dyn AeadAlgorithm; M] = [&rustcrypto::AES_128_GCM; M];
+    let mut i = 0;
+    while i < N {
+        all[i] = head[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < RUST_CRYPTO_ONLY_AEADS.len() {
+        all[N + j] = RUST_CRYPTO_ONLY_AEADS[j];
+        j += 1;
+    }
+    all
+}
 
 /// The default provider: pure Rust, from the RustCrypto crates.
 ///
@@ -96,47 +151,46 @@ const KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] = &[
 /// throughput matters.
 pub static RUST_CRYPTO: CryptoProvider = CryptoProvider {
     name: "rustcrypto",
-    aeads: &[
+    aeads: &aeads::<4, 21>([
         &rustcrypto::AES_128_GCM,
+        &rustcrypto::AES_192_GCM,
         &rustcrypto::AES_256_GCM,
         &rustcrypto::CHACHA20_POLY1305,
-        &rustcrypto::AES_128_GMAC,
-        &rustcrypto::AES_256_GMAC,
-    ],
+    ]),
     ciphers: RUST_CRYPTO_CIPHERS,
     integrity: RUST_CRYPTO_INTEGRITY,
     prfs: RUST_CRYPTO_PRFS,
     key_exchanges: KEY_EXCHANGES,
 };
 
-/// ring's AES-GCM and ChaCha20-Poly1305; every other algorithm from RustCrypto.
+/// ring's AES-GCM (128 and 256-bit keys, 16-byte ICV) and ChaCha20-Poly1305; every other
+/// algorithm from RustCrypto.
 #[cfg(feature = "ring")]
 pub static RING: CryptoProvider = CryptoProvider {
     name: "ring",
-    aeads: &[
+    aeads: &aeads::<4, 21>([
         &crate::ring_like::ring::AES_128_GCM,
+        &rustcrypto::AES_192_GCM,
         &crate::ring_like::ring::AES_256_GCM,
         &crate::ring_like::ring::CHACHA20_POLY1305,
-        &rustcrypto::AES_128_GMAC,
-        &rustcrypto::AES_256_GMAC,
-    ],
+    ]),
     ciphers: RUST_CRYPTO_CIPHERS,
     integrity: RUST_CRYPTO_INTEGRITY,
     prfs: RUST_CRYPTO_PRFS,
     key_exchanges: KEY_EXCHANGES,
 };
 
-/// aws-lc-rs's AES-GCM and ChaCha20-Poly1305; every other algorithm from RustCrypto.
+/// aws-lc-rs's AES-GCM (16-byte ICV) and ChaCha20-Poly1305; every other algorithm from
+/// RustCrypto.
 #[cfg(feature = "aws-lc-rs")]
 pub static AWS_LC_RS: CryptoProvider = CryptoProvider {
     name: "aws-lc-rs",
-    aeads: &[
+    aeads: &aeads::<4, 21>([
         &crate::ring_like::aws_lc::AES_128_GCM,
+        &crate::ring_like::aws_lc::AES_192_GCM,
         &crate::ring_like::aws_lc::AES_256_GCM,
         &crate::ring_like::aws_lc::CHACHA20_POLY1305,
-        &rustcrypto::AES_128_GMAC,
-        &rustcrypto::AES_256_GMAC,
-    ],
+    ]),
     ciphers: RUST_CRYPTO_CIPHERS,
     integrity: RUST_CRYPTO_INTEGRITY,
     prfs: RUST_CRYPTO_PRFS,

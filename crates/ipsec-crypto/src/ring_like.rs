@@ -1,5 +1,6 @@
 //! AEADs from ring and from aws-lc-rs, which share ring's API: `LessSafeKey` with a
-//! 12-byte nonce `salt || IV` (RFC 4106 §4, RFC 7634 §2).
+//! 12-byte nonce `salt || IV` (RFC 4106 §4, RFC 7634 §2). Only their 16-byte tags: the
+//! shorter ICVs and AES-CCM come from RustCrypto in these providers too.
 
 /// Defines a provider module's three AEADs over a crate with ring's `aead` API.
 macro_rules! ring_like_aeads {
@@ -33,6 +34,7 @@ macro_rules! ring_like_aeads {
                 id,
                 key_bits,
                 icv_len: 16,
+                salt_len: AEAD_SALT_LEN,
                 encrypts: true,
             }
         }
@@ -142,4 +144,10 @@ pub(crate) mod ring {
 #[cfg(feature = "aws-lc-rs")]
 pub(crate) mod aws_lc {
     ring_like_aeads!(aws_lc_rs, "aws-lc-rs");
+
+    /// ENCR_AES_GCM_16 with a 192-bit key, which ring lacks.
+    pub(crate) static AES_192_GCM: RingLikeAead = RingLikeAead {
+        spec: spec(iana::ENCR_AES_GCM_16, 192),
+        algorithm: &aws_lc_rs::aead::AES_192_GCM,
+    };
 }

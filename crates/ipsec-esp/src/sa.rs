@@ -309,14 +309,17 @@ impl OutboundSa {
                 let iv_len = cipher.spec().iv_len;
                 let (head, rest) = packet.split_at_mut(HEADER_LEN);
                 let (iv, body) = rest.split_at_mut(iv_len);
-                // The IV is the cipher applied to the sequence number under the SA's key:
+                // A counter-mode IV is the sequence number, unique per key (RFC 3686 §3.1). A
+                // CBC IV is the cipher applied to the sequence number under the SA's key:
                 // unpredictable without the key, as RFC 3602 §2.3 requires (NIST SP 800-38A
                 // App. C, first method).
                 if !iv.is_empty() {
                     iv.fill(0);
                     field::put(iv, 0, &seq.to_be_bytes());
-                    let zero = [0u8; 16];
-                    cipher.encrypt_in_place(zero.get(..iv_len).unwrap_or_default(), iv)?;
+                    if !cipher.spec().unique_iv {
+                        let zero = [0u8; 16];
+                        cipher.encrypt_in_place(zero.get(..iv_len).unwrap_or_default(), iv)?;
+                    }
                 }
                 let (ciphertext, icv) = body.split_at_mut(plaintext_end - HEADER_LEN - iv_len);
                 cipher.encrypt_in_place(iv, ciphertext)?;

@@ -54,7 +54,7 @@ impl EspTransform {
                 "an integrity algorithm that takes an IV is for AH only (RFC 4543 §5.3)",
             ));
         }
-        let cipher_len = cipher.spec().key_len();
+        let cipher_len = cipher.spec().keymat_len();
         let expected = cipher_len.saturating_add(integrity.spec().key_len);
         if keymat.len() != expected {
             return Err(CryptoError::KeyLength {
@@ -76,7 +76,7 @@ impl EspTransform {
         integrity: Option<&dyn IntegrityAlgorithm>,
     ) -> usize {
         aead.map_or(0, |a| a.spec().keymat_len())
-            .saturating_add(cipher.map_or(0, |c| c.spec().key_len()))
+            .saturating_add(cipher.map_or(0, |c| c.spec().keymat_len()))
             .saturating_add(integrity.map_or(0, |i| i.spec().key_len))
     }
 

@@ -217,7 +217,7 @@ fn transforms(seed: u8) -> Vec<(&'static str, EspTransform, EspTransform)> {
             .iter()
             .filter(|i| i.spec().iv_len == 0)
         {
-            let len = cipher.spec().key_len() + integrity.spec().key_len;
+            let len = cipher.spec().keymat_len() + integrity.spec().key_len;
             let keymat = vec![seed; len];
             out.push((
                 "cipher+integrity",

@@ -32,13 +32,24 @@ pub struct KeyLengths {
     pub integrity: usize,
 }
 
-/// SKEYSEED = prf(Ni | Nr, g^ir) (RFC 7296 §2.14).
+/// SKEYSEED = prf(Ni | Nr, g^ir) (RFC 7296 §2.14). A PRF with a fixed-length key
+/// (AES-XCBC-PRF-128) is keyed with only the first 64 bits of each nonce (RFC 7296 §2.14);
+/// prf+ still takes the whole nonces.
 pub fn skeyseed(
     prf: &dyn Prf,
     ni: &[u8],
     nr: &[u8],
     shared: &[u8],
 ) -> Result<SecretBytes, CryptoError> {
+    const FIXED_KEY_NONCE: usize = 8;
+    let (ni, nr) = if prf.spec().fixed_key {
+        (
+            ni.get(..FIXED_KEY_NONCE).unwrap_or(ni),
+            nr.get(..FIXED_KEY_NONCE).unwrap_or(nr),
+        )
+    } else {
+        (ni, nr)
+    };
     let mut key = Vec::with_capacity(ni.len().saturating_add(nr.len()));
     key.extend_from_slice(ni);
     key.extend_from_slice(nr);

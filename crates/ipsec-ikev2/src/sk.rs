@@ -52,7 +52,7 @@ impl IkeSuite {
                 integrity: 0,
             },
             SuiteCipher::CipherIntegrity(cipher, integrity) => KeyLengths {
-                encryption: cipher.spec().key_len(),
+                encryption: cipher.spec().keymat_len(),
                 integrity: integrity.spec().key_len,
             },
         }

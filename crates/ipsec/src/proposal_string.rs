@@ -53,25 +53,48 @@ enum Keyword {
     Esn(EsnId),
 }
 
+/// An encryption keyword: strongSwan's `aes<bits>`, `aes<bits>ctr`, `aes<bits>gcm<icv>` and
+/// `aes<bits>ccm<icv>` (the ICV in octets or bits; none means 16 octets).
+fn aes_keyword(word: &str) -> Option<Encryption> {
+    let rest = word.strip_prefix("aes")?;
+    let (bits, mode) = match rest {
+        "" => (128, ""),
+        _ => {
+            let bits = rest.get(..3)?.parse::<u16>().ok()?;
+            (bits, rest.get(3..)?)
+        }
+    };
+    if ![128, 192, 256].contains(&bits) {
+        return None;
+    }
+    let id = match mode {
+        "" => EncrId::AesCbc,
+        "ctr" => EncrId::AesCtr,
+        "gcm8" | "gcm64" => EncrId::AesGcm8,
+        "gcm12" | "gcm96" => EncrId::AesGcm12,
+        "gcm16" | "gcm128" | "gcm" => EncrId::AesGcm16,
+        "ccm8" | "ccm64" => EncrId::AesCcm8,
+        "ccm12" | "ccm96" => EncrId::AesCcm12,
+        "ccm16" | "ccm128" | "ccm" => EncrId::AesCcm16,
+        "gmac" if bits != 192 => EncrId::NullAuthAesGmac,
+        _ => return None,
+    };
+    Some(Encryption {
+        id,
+        key_bits: Some(bits),
+    })
+}
+
+/// A keyword's meaning, as strongSwan's proposal keywords have it (`proposal_keywords.txt`).
+/// Weak and legacy algorithms (SHA-1, AES-XCBC, MODP-1024/1536, 8-octet ICVs) have keywords
+/// but are in no default proposal: a configuration offers them only by naming them.
 fn keyword(word: &str) -> Option<Keyword> {
     use Keyword::*;
-    let gcm = |bits| Encryption(ipsec_ikev2::Encryption::aes_gcm_16(bits));
+    if let Some(encryption) = aes_keyword(word) {
+        return Some(Encryption(encryption));
+    }
     Some(match word {
-        "aes128" => Encryption(ipsec_ikev2::Encryption::aes_cbc(128)),
-        "aes192" => Encryption(ipsec_ikev2::Encryption::aes_cbc(192)),
-        "aes256" => Encryption(ipsec_ikev2::Encryption::aes_cbc(256)),
-        "aes128gcm16" | "aes128gcm128" | "aes128gcm" => gcm(128),
-        "aes192gcm16" | "aes192gcm128" | "aes192gcm" => gcm(192),
-        "aes256gcm16" | "aes256gcm128" | "aes256gcm" => gcm(256),
         "chacha20poly1305" => Encryption(ipsec_ikev2::Encryption::chacha20_poly1305()),
-        "aes128gmac" => Encryption(ipsec_ikev2::Encryption {
-            id: EncrId::NullAuthAesGmac,
-            key_bits: Some(128),
-        }),
-        "aes256gmac" => Encryption(ipsec_ikev2::Encryption {
-            id: EncrId::NullAuthAesGmac,
-            key_bits: Some(256),
-        }),
         "null" => Encryption(ipsec_ikev2::Encryption {
             id: EncrId::Null,
             key_bits: None,
@@ -80,16 +103,26 @@ fn keyword(word: &str) -> Option<Keyword> {
         "sha384" | "sha2_384" => Integrity(IntegId::HmacSha2_384_192, Some(PrfId::HmacSha2_384)),
         "sha512" | "sha2_512" => Integrity(IntegId::HmacSha2_512_256, Some(PrfId::HmacSha2_512)),
         "sha1" | "sha" => Integrity(IntegId::HmacSha1_96, Some(PrfId::HmacSha1)),
+        "aesxcbc" => Integrity(IntegId::AesXcbc96, Some(PrfId::Aes128Xcbc)),
         "prfsha256" => Prf(PrfId::HmacSha2_256),
         "prfsha384" => Prf(PrfId::HmacSha2_384),
         "prfsha512" => Prf(PrfId::HmacSha2_512),
         "prfsha1" => Prf(PrfId::HmacSha1),
+        "prfaesxcbc" => Prf(PrfId::Aes128Xcbc),
+        "modp1024" => Dh(DhGroup::Modp1024),
+        "modp1536" => Dh(DhGroup::Modp1536),
         "modp2048" => Dh(DhGroup::Modp2048),
         "modp3072" => Dh(DhGroup::Modp3072),
         "modp4096" => Dh(DhGroup::Modp4096),
+        "modp6144" => Dh(DhGroup::Modp6144),
+        "modp8192" => Dh(DhGroup::Modp8192),
         "ecp256" => Dh(DhGroup::Ecp256),
         "ecp384" => Dh(DhGroup::Ecp384),
         "ecp521" => Dh(DhGroup::Ecp521),
+        "ecp224bp" => Dh(DhGroup::BrainpoolP224r1),
+        "ecp256bp" => Dh(DhGroup::BrainpoolP256r1),
+        "ecp384bp" => Dh(DhGroup::BrainpoolP384r1),
+        "ecp512bp" => Dh(DhGroup::BrainpoolP512r1),
         "x25519" | "curve25519" => Dh(DhGroup::Curve25519),
         "x448" | "curve448" => Dh(DhGroup::Curve448),
         "esn" => Esn(EsnId::Esn),

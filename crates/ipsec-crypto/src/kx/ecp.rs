@@ -1,4 +1,5 @@
-//! NIST ECP groups 19 and 20 for IKEv2 (RFC 5903).
+//! Elliptic-curve groups in short Weierstrass form for IKEv2: the NIST groups 19, 20 and 21
+//! (RFC 5903) and the Brainpool groups 28 and 29 (RFC 6954), all with RustCrypto's arithmetic.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -9,22 +10,26 @@ use crate::{CryptoError, SecretBytes, SecureRandom, iana};
 /// SEC 1 tag of an uncompressed point, which IKEv2 leaves out (RFC 5903 §7).
 const UNCOMPRESSED: u8 = 0x04;
 
-/// Private values drawn before giving up on getting one in `[1, n-1]`; for P-256 and P-384
-/// one draw fails with probability below 2^-32, so this never runs out in practice.
-const DRAWS: usize = 16;
+/// Private values drawn before giving up on getting one in `[1, n-1]`. A draw fails with
+/// probability below 2^-32 for the NIST curves (P-521's draws are masked to 521 bits) and
+/// below one half for the Brainpool curves, whose orders lie further below a power of two
+/// (RFC 5639 §3.4): 64 draws all fail with probability below 2^-64.
+const DRAWS: usize = 64;
 
 macro_rules! ecp_group {
-    ($name:ident, $active:ident, $curve:ident, $group:expr, $len:expr) => {
+    ($name:ident, $active:ident, $curve:ty, $group:expr, $len:expr, $top_mask:expr) => {
         /// An ECP group: the KE payload carries `x || y` of the public point and the shared
-        /// secret is the x-coordinate of the product (RFC 5903 §7). The peer's point must lie
-        /// on the curve and not be the identity (RFC 6989 §2.3).
+        /// secret is the x-coordinate of the product (RFC 5903 §7, RFC 6954 §3). The peer's
+        /// point must lie on the curve and not be the identity (RFC 6989 §2.3).
         #[derive(Debug)]
         pub(crate) struct $name;
 
         impl $name {
             /// The peer's point from `x || y`: the right length, on the curve, not the
             /// identity (which has no such encoding).
-            fn peer_point(peer_public: &[u8]) -> Result<$curve::PublicKey, CryptoError> {
+            fn peer_point(
+                peer_public: &[u8],
+            ) -> Result<elliptic_curve::PublicKey<$curve>, CryptoError> {
                 let invalid = CryptoError::InvalidPublicValue { group: $group };
                 if peer_public.len() != 2 * $len {
                     return Err(invalid);
@@ -33,7 +38,7 @@ macro_rules! ecp_group {
                 let (tag, point) = sec1.split_at_mut(1);
                 tag.copy_from_slice(&[UNCOMPRESSED]);
                 point.copy_from_slice(peer_public);
-                $curve::PublicKey::from_sec1_bytes(&sec1).map_err(|_| invalid)
+                elliptic_curve::PublicKey::<$curve>::from_sec1_bytes(&sec1).map_err(|_| invalid)
             }
         }
 
@@ -57,7 +62,12 @@ macro_rules! ecp_group {
                 let mut candidate = zeroize::Zeroizing::new([0u8; $len]);
                 for _ in 0..DRAWS {
                     rng.fill(candidate.as_mut())?;
-                    if let Ok(secret) = $curve::SecretKey::from_slice(candidate.as_ref()) {
+                    if let Some(top) = candidate.first_mut() {
+                        *top &= $top_mask;
+                    }
+                    if let Ok(secret) =
+                        elliptic_curve::SecretKey::<$curve>::from_slice(candidate.as_ref())
+                    {
                         let encoded = elliptic_curve::sec1::ToSec1Point::to_sec1_point(
                             &secret.public_key(),
                             false,
@@ -71,7 +81,7 @@ macro_rules! ecp_group {
         }
 
         struct $active {
-            secret: $curve::SecretKey,
+            secret: elliptic_curve::SecretKey<$curve>,
             public: Vec<u8>,
         }
 
@@ -86,13 +96,33 @@ macro_rules! ecp_group {
 
             fn complete(self: Box<Self>, peer_public: &[u8]) -> Result<SecretBytes, CryptoError> {
                 let peer = $name::peer_point(peer_public)?;
-                let shared =
-                    $curve::ecdh::diffie_hellman(self.secret.to_nonzero_scalar(), peer.as_affine());
+                let shared = elliptic_curve::ecdh::diffie_hellman(
+                    self.secret.to_nonzero_scalar(),
+                    peer.as_affine(),
+                );
                 Ok(SecretBytes::copy_from(shared.raw_secret_bytes().as_ref()))
             }
         }
     };
 }
 
-ecp_group!(EcpP256, ActiveP256, p256, iana::DH_ECP_256, 32);
-ecp_group!(EcpP384, ActiveP384, p384, iana::DH_ECP_384, 48);
+ecp_group!(EcpP256, ActiveP256, p256::NistP256, iana::DH_ECP_256, 32, 0xff);
+ecp_group!(EcpP384, ActiveP384, p384::NistP384, iana::DH_ECP_384, 48, 0xff);
+// The order of P-521 has 521 bits: the leading byte of a 66-byte scalar keeps one bit.
+ecp_group!(EcpP521, ActiveP521, p521::NistP521, iana::DH_ECP_521, 66, 0x01);
+ecp_group!(
+    BrainpoolP256,
+    ActiveBrainpoolP256,
+    bp256::r1::BrainpoolP256r1,
+    iana::DH_BRAINPOOL_P256,
+    32,
+    0xff
+);
+ecp_group!(
+    BrainpoolP384,
+    ActiveBrainpoolP384,
+    bp384::r1::BrainpoolP384r1,
+    iana::DH_BRAINPOOL_P384,
+    48,
+    0xff
+);

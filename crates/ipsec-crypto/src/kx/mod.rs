@@ -8,6 +8,7 @@ use crate::{CryptoError, SecretBytes, SecureRandom};
 pub(crate) mod ecp;
 pub(crate) mod modp;
 pub(crate) mod x25519;
+pub(crate) mod x448;
 
 /// A key exchange method of a provider: starts exchanges.
 pub trait KeyExchangeAlgorithm: Debug + Send + Sync {

@@ -29,8 +29,10 @@ impl<C> AesCbc<C> {
             spec: CipherSpec {
                 id: iana::ENCR_AES_CBC,
                 key_bits,
+                salt_len: 0,
                 block_len: AES_BLOCK,
                 iv_len: AES_BLOCK,
+                unique_iv: false,
             },
             marker: core::marker::PhantomData,
         }
@@ -39,6 +41,8 @@ impl<C> AesCbc<C> {
 
 /// ENCR_AES_CBC with a 128-bit key.
 pub(crate) static AES_128_CBC: AesCbc<Aes128> = AesCbc::new(128);
+/// ENCR_AES_CBC with a 192-bit key.
+pub(crate) static AES_192_CBC: AesCbc<aes::Aes192> = AesCbc::new(192);
 /// ENCR_AES_CBC with a 256-bit key.
 pub(crate) static AES_256_CBC: AesCbc<Aes256> = AesCbc::new(256);
 
@@ -133,8 +137,10 @@ pub(crate) static NULL_CIPHER: NullCipher = NullCipher;
 const NULL_SPEC: CipherSpec = CipherSpec {
     id: iana::ENCR_NULL,
     key_bits: 0,
+    salt_len: 0,
     block_len: 1,
     iv_len: 0,
+    unique_iv: true,
 };
 
 impl CipherAlgorithm for NullCipher {

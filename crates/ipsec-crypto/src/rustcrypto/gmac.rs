@@ -30,6 +30,7 @@ impl<C> Gmac<C> {
                 id: iana::ENCR_NULL_AUTH_AES_GMAC,
                 key_bits,
                 icv_len: BLOCK,
+                salt_len: super::gmac_core::SALT_LEN,
                 encrypts: false,
             },
             marker: core::marker::PhantomData,

@@ -1,8 +1,10 @@
-//! HMAC-SHA-2 as PRF (full output) and as integrity algorithm (truncated ICV) (RFC 4868).
+//! HMAC-SHA-2 (RFC 4868) and HMAC-SHA-1 (RFC 2104, RFC 2404) as PRF (full output) and as
+//! integrity algorithm (truncated ICV).
 
 use alloc::boxed::Box;
 
 use hmac::{Hmac, KeyInit, Mac};
+use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 use subtle::ConstantTimeEq;
 
@@ -25,12 +27,18 @@ impl<D> core::fmt::Debug for HmacPrf<D> {
 impl<D> HmacPrf<D> {
     const fn new(id: u16, output_len: usize) -> Self {
         Self {
-            spec: PrfSpec { id, output_len },
+            spec: PrfSpec {
+                id,
+                output_len,
+                fixed_key: false,
+            },
             marker: core::marker::PhantomData,
         }
     }
 }
 
+/// PRF_HMAC_SHA1: legacy, for old peers (RFC 8247 §2.3).
+pub(crate) static PRF_HMAC_SHA1: HmacPrf<Sha1> = HmacPrf::new(iana::PRF_HMAC_SHA1, 20);
 /// PRF_HMAC_SHA2_256.
 pub(crate) static PRF_HMAC_SHA2_256: HmacPrf<Sha256> = HmacPrf::new(iana::PRF_HMAC_SHA2_256, 32);
 /// PRF_HMAC_SHA2_384.
@@ -138,8 +146,8 @@ macro_rules! hmac_impls {
     };
 }
 
-/// HMAC with hash `D` truncated to half its output, keyed with a full-length key
-/// (RFC 4868 §2.1).
+/// HMAC with hash `D` truncated, keyed with a full-length key: to half the output for
+/// SHA-2 (RFC 4868 §2.1), to 96 bits for SHA-1 (RFC 2404 §3).
 pub(crate) struct HmacIntegrity<D> {
     spec: IntegritySpec,
     marker: core::marker::PhantomData<fn() -> D>,
@@ -154,12 +162,12 @@ impl<D> core::fmt::Debug for HmacIntegrity<D> {
 }
 
 impl<D> HmacIntegrity<D> {
-    const fn new(id: u16, key_len: usize) -> Self {
+    const fn new(id: u16, key_len: usize, icv_len: usize) -> Self {
         Self {
             spec: IntegritySpec {
                 id,
                 key_len,
-                icv_len: key_len / 2,
+                icv_len,
                 iv_len: 0,
             },
             marker: core::marker::PhantomData,
@@ -167,15 +175,18 @@ impl<D> HmacIntegrity<D> {
     }
 }
 
+/// AUTH_HMAC_SHA1_96 (RFC 8221 §6: MUST- for ESP, on its way out).
+pub(crate) static HMAC_SHA1_96: HmacIntegrity<Sha1> =
+    HmacIntegrity::new(iana::AUTH_HMAC_SHA1_96, 20, 12);
 /// AUTH_HMAC_SHA2_256_128.
 pub(crate) static HMAC_SHA2_256_128: HmacIntegrity<Sha256> =
-    HmacIntegrity::new(iana::AUTH_HMAC_SHA2_256_128, 32);
+    HmacIntegrity::new(iana::AUTH_HMAC_SHA2_256_128, 32, 16);
 /// AUTH_HMAC_SHA2_384_192.
 pub(crate) static HMAC_SHA2_384_192: HmacIntegrity<Sha384> =
-    HmacIntegrity::new(iana::AUTH_HMAC_SHA2_384_192, 48);
+    HmacIntegrity::new(iana::AUTH_HMAC_SHA2_384_192, 48, 24);
 /// AUTH_HMAC_SHA2_512_256.
 pub(crate) static HMAC_SHA2_512_256: HmacIntegrity<Sha512> =
-    HmacIntegrity::new(iana::AUTH_HMAC_SHA2_512_256, 64);
+    HmacIntegrity::new(iana::AUTH_HMAC_SHA2_512_256, 64, 32);
 
 /// A keyed HMAC; the inner and outer key pads are kept hashed, so each packet costs only a
 /// clone of the state.
@@ -184,6 +195,7 @@ struct KeyedHmac<M> {
     mac: M,
 }
 
+hmac_impls!(Sha1);
 hmac_impls!(Sha256);
 hmac_impls!(Sha384);
 hmac_impls!(Sha512);

@@ -3,16 +3,18 @@
 
 Needs Python 3.8+ and the `cryptography` package.  It reads only the .txt files
 next to it and recomputes each expected value independently (hmac/hashlib,
-int pow(), a small affine EC implementation, and `cryptography` for AES/GCM,
-ChaCha20-Poly1305 and X25519/X448).  Exit status 0 = all vectors verified.
+int pow(), a small affine EC implementation, a small AES-XCBC implementation on
+top of AES-ECB, and `cryptography` for AES (CBC, CTR, GCM, CCM), ChaCha20-Poly1305,
+X25519/X448 and the brainpoolP256r1/P384r1/P512r1 curves).  Exit status 0 = all vectors verified.
 """
 import hashlib, hmac, os, re, sys
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESCCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x448 import X448PrivateKey, X448PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.exceptions import InvalidTag
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -181,6 +183,183 @@ for n, f in parse('chacha20poly1305.txt'):
 for n, f in parse('rfc3602_aes_cbc.txt'):
     e = Cipher(algorithms.AES(f['key']), modes.CBC(f['iv'])).encryptor()
     check('rfc3602_aes_cbc.txt', n, e.update(f['plaintext']) + e.finalize() == f['ciphertext'])
+
+# ---- AES-CCM in RFC 4309 ESP form: nonce = salt (3) || iv (8)
+for n, f in parse('aes_ccm_esp.txt'):
+    bits, icv = map(int, re.match(r'AES-CCM-(\d+)-ICV(\d+)_', n).groups())
+    out = AESCCM(f['key'], tag_length=icv).encrypt(f['salt'] + f['iv'], f['plaintext'], f['aad'])
+    ok = (out == f['ciphertext'] + f['tag'] and len(f['key']) * 8 == bits and len(f['tag']) == icv
+          and len(f['salt']) == 3 and len(f['iv']) == 8)
+    check('aes_ccm_esp.txt', n, ok)
+
+# ---- RFC 3686 AES-CTR: counter block = nonce || iv || 00000001
+for n, f in parse('rfc3686_aes_ctr.txt'):
+    cb = f['nonce'] + f['iv'] + b'\x00\x00\x00\x01'
+    e = Cipher(algorithms.AES(f['key']), modes.CTR(cb)).encryptor()
+    ok = len(f['nonce']) == 4 and len(f['iv']) == 8 and e.update(f['plaintext']) + e.finalize() == f['ciphertext']
+    check('rfc3686_aes_ctr.txt', n, ok)
+
+# ---- RFC 2202 HMAC-SHA-1, icv = HMAC-SHA-1-96
+for n, f in parse('rfc2202_hmac_sha1.txt'):
+    d = hmac.new(f['key'], f['data'], hashlib.sha1).digest()
+    check('rfc2202_hmac_sha1.txt', n, d == f['digest'] and f['icv'] == d[:12])
+
+
+# ---- AES-XCBC-MAC (RFC 3566) and AES-XCBC-PRF-128 (RFC 4434)
+def aes_ecb(key, block):
+    e = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    return e.update(block) + e.finalize()
+
+
+def xor(a, b):
+    return bytes(x ^ y for x, y in zip(a, b))
+
+
+def xcbc_mac(key, msg):
+    k1, k2, k3 = (aes_ecb(key, bytes([c]) * 16) for c in (1, 2, 3))
+    blocks = [msg[i:i + 16] for i in range(0, len(msg), 16)] or [b'']
+    e = bytes(16)
+    for b in blocks[:-1]:
+        e = aes_ecb(k1, xor(e, b))
+    last = blocks[-1]
+    if len(last) == 16:
+        last = xor(last, k2)
+    else:
+        last = xor(last + b'\x80' + bytes(15 - len(last)), k3)
+    return aes_ecb(k1, xor(e, last))
+
+
+def xcbc_prf(key, msg):
+    if len(key) < 16:
+        key = key + bytes(16 - len(key))
+    elif len(key) > 16:
+        key = xcbc_mac(bytes(16), key)
+    return xcbc_mac(key, msg)
+
+
+for n, f in parse('aes_xcbc.txt'):
+    if n.startswith('RFC3566-'):
+        m = xcbc_mac(f['key'], f['message'])
+        ok = len(f['key']) == 16 and m == f['mac'] and f['icv'] == m[:12]
+    else:
+        ok = xcbc_prf(f['key'], f['message']) == f['output']
+    check('aes_xcbc.txt', n, ok)
+
+# ---- more MODP groups (RFC 2409 group 2, RFC 3526 groups 5, 16, 17, 18)
+MODP_MORE = {'GROUP2': (1024, 129093), 'GROUP5': (1536, 741804), 'GROUP16': (4096, 240904),
+             'GROUP17': (6144, 929484), 'GROUP18': (8192, 4743158)}
+for n, f in parse('modp_dh_more.txt'):
+    bits, k = MODP_MORE[n.split('_')[1]]
+    p, L = rfc3526_prime(bits, k), bits // 8
+    xi, xr = int.from_bytes(f['x_i'], 'big'), int.from_bytes(f['x_r'], 'big')
+    gi, gr = pow(2, xi, p), pow(2, xr, p)
+    ok = (gi.to_bytes(L, 'big') == f['g_xi'] and gr.to_bytes(L, 'big') == f['g_xr']
+          and pow(gr, xi, p).to_bytes(L, 'big') == f['shared'] == pow(gi, xr, p).to_bytes(L, 'big'))
+    ok &= n.startswith(f'MODP{bits}_')
+    check('modp_dh_more.txt', n, ok)
+
+# ---- Brainpool ECDH (IKEv2 groups 27-30)
+BRAINPOOL = {  # RFC 5639 r1 curves: p, a, b, Gx, Gy, n (order)
+    224: dict(
+        p=0xd7c134aa264366862a18302575d1d787b09f075797da89f57ec8c0ff,
+        a=0x68a5e62ca9ce6c1c299803a6c1530b514e182ad8b0042a59cad29f43,
+        b=0x2580f63ccfe44138870713b1a92369e33e2135d266dbb372386c400b,
+        gx=0x0d9029ad2c7e5cf4340823b2a87dc68c9e4ce3174c1e6efdee12c07d,
+        gy=0x58aa56f772c0726f24c6b89e4ecdac24354b9e99caa3f6d3761402cd,
+        n=0xd7c134aa264366862a18302575d0fb98d116bc4b6ddebca3a5a7939f,
+    ),
+    256: dict(
+        p=0xa9fb57dba1eea9bc3e660a909d838d726e3bf623d52620282013481d1f6e5377,
+        a=0x7d5a0975fc2c3057eef67530417affe7fb8055c126dc5c6ce94a4b44f330b5d9,
+        b=0x26dc5c6ce94a4b44f330b5d9bbd77cbf958416295cf7e1ce6bccdc18ff8c07b6,
+        gx=0x8bd2aeb9cb7e57cb2c4b482ffc81b7afb9de27e1e3bd23c23a4453bd9ace3262,
+        gy=0x547ef835c3dac4fd97f8461a14611dc9c27745132ded8e545c1d54c72f046997,
+        n=0xa9fb57dba1eea9bc3e660a909d838d718c397aa3b561a6f7901e0e82974856a7,
+    ),
+    384: dict(
+        p=0x8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b412b1da197fb71123acd3a729901d1a71874700133107ec53,
+        a=0x7bc382c63d8c150c3c72080ace05afa0c2bea28e4fb22787139165efba91f90f8aa5814a503ad4eb04a8c7dd22ce2826,
+        b=0x04a8c7dd22ce28268b39b55416f0447c2fb77de107dcd2a62e880ea53eeb62d57cb4390295dbc9943ab78696fa504c11,
+        gx=0x1d1c64f068cf45ffa2a63a81b7c13f6b8847a3e77ef14fe3db7fcafe0cbd10e8e826e03436d646aaef87b2e247d4af1e,
+        gy=0x8abe1d7520f9c2a45cb1eb8e95cfd55262b70b29feec5864e19c054ff99129280e4646217791811142820341263c5315,
+        n=0x8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b31f166e6cac0425a7cf3ab6af6b7fc3103b883202e9046565,
+    ),
+    512: dict(
+        p=0xaadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca703308717d4d9b009bc66842aecda12ae6a380e62881ff2f2d82c68528aa6056583a48f3,
+        a=0x7830a3318b603b89e2327145ac234cc594cbdd8d3df91610a83441caea9863bc2ded5d5aa8253aa10a2ef1c98b9ac8b57f1117a72bf2c7b9e7c1ac4d77fc94ca,
+        b=0x3df91610a83441caea9863bc2ded5d5aa8253aa10a2ef1c98b9ac8b57f1117a72bf2c7b9e7c1ac4d77fc94cadc083e67984050b75ebae5dd2809bd638016f723,
+        gx=0x81aee4bdd82ed9645a21322e9c4c6a9385ed9f70b5d916c1b43b62eef4d0098eff3b1f78e2d0d48d50d1687b93b97d5f7c6d5047406a5e688b352209bcb9f822,
+        gy=0x7dde385d566332ecc0eabfa9cf7822fdf209f70024a57b1aa000c55b881f8111b2dcde494a5f485e5bca4bd88a2763aed1ca2b2fa8f0540678cd1e0f3ad80892,
+        n=0xaadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca70330870553e5c414ca92619418661197fac10471db1d381085ddaddb58796829ca90069,
+    ),
+}
+
+
+def ec_add_a(P, Q, p, a):
+    if P is None:
+        return Q
+    if Q is None:
+        return P
+    if P[0] == Q[0]:
+        if (P[1] + Q[1]) % p == 0:
+            return None
+        lam = (3 * P[0] * P[0] + a) * pow(2 * P[1], -1, p) % p
+    else:
+        lam = (Q[1] - P[1]) * pow(Q[0] - P[0], -1, p) % p
+    x = (lam * lam - P[0] - Q[0]) % p
+    return (x, (lam * (P[0] - x) - P[1]) % p)
+
+
+def ec_mul_a(k, P, p, a):
+    R = None
+    for bit in bin(k)[2:]:
+        R = ec_add_a(R, R, p, a)
+        if bit == '1':
+            R = ec_add_a(R, P, p, a)
+    return R
+
+
+BP_CRYPTOGRAPHY = {256: ec.BrainpoolP256R1(), 384: ec.BrainpoolP384R1(), 512: ec.BrainpoolP512R1()}
+for n, f in parse('rfc6954_brainpool.txt'):
+    bits = int(re.search(r'_brainpoolP(\d+)r1$', n).group(1))
+    c = BRAINPOOL[bits]
+    p, a, G = c['p'], c['a'], (c['gx'], c['gy'])
+    I = {k: int.from_bytes(v, 'big') for k, v in f.items()}
+
+    def on_curve(x, y):
+        return (y * y - (x * x * x + a * x + c['b'])) % p == 0
+    ok = on_curve(*G) and ec_mul_a(c['n'], G, p, a) is None
+    for s in ('i', 'r'):
+        pt = (I['g' + s + 'x'], I['g' + s + 'y'])
+        ok &= on_curve(*pt) and ec_mul_a(I[s], G, p, a) == pt
+        if bits in BP_CRYPTOGRAPHY and 0 < I[s] < c['n']:  # independent check with cryptography
+            pub = ec.derive_private_key(I[s], BP_CRYPTOGRAPHY[bits]).public_key().public_numbers()
+            ok &= (pub.x, pub.y) == pt
+    Z = (I['girx'], I['giry'])
+    ok &= on_curve(*Z)
+    ok &= ec_mul_a(I['i'], (I['grx'], I['gry']), p, a) == Z == ec_mul_a(I['r'], (I['gix'], I['giy']), p, a)
+    if ok and bits in BP_CRYPTOGRAPHY:  # g^r is on the curve here, so cryptography accepts it
+        priv = ec.derive_private_key(I['i'], BP_CRYPTOGRAPHY[bits])
+        peer = ec.EllipticCurvePublicNumbers(I['grx'], I['gry'], BP_CRYPTOGRAPHY[bits]).public_key()
+        ok &= priv.exchange(ec.ECDH(), peer) == f['shared']
+    ok &= f['ke_i'] == f['gix'] + f['giy'] and f['ke_r'] == f['grx'] + f['gry'] and f['shared'] == f['girx']
+    ok &= {len(f[k]) for k in ('i', 'gix', 'giy', 'r', 'grx', 'gry', 'girx', 'giry')} == {bits // 8}
+    check('rfc6954_brainpool.txt', n, ok)
+
+# ---- AES-GCM with 8- and 12-byte ICVs, ESP form: GCM IV = salt (4) || iv (8)
+for n, f in parse('aes_gcm_short_icv.txt'):
+    icv = int(re.search(r'_ICV(\d+)$', n).group(1))
+    ct, tag = gcm(f['key'], f['salt'] + f['iv'], f['aad'], f['plaintext'])
+    ok = (ct == f['ciphertext'] and tag[:icv] == f['tag'] and len(f['tag']) == icv
+          and len(f['salt']) == 4 and len(f['iv']) == 8)
+    # also decrypt with the truncated tag: it must be accepted
+    try:
+        d = Cipher(algorithms.AES(f['key']), modes.GCM(f['salt'] + f['iv'], f['tag'], min_tag_length=icv)).decryptor()
+        d.authenticate_additional_data(f['aad'])
+        ok &= d.update(f['ciphertext']) + d.finalize() == f['plaintext']
+    except (InvalidTag, ValueError):
+        ok = False
+    check('aes_gcm_short_icv.txt', n, ok)
 
 for fname in sorted(COUNT):
     print(f'{fname}: {COUNT[fname]} vectors checked')

@@ -1126,5 +1126,5 @@ pub fn child_keymat_len(
     }
     let cipher = provider.cipher(encryption.id.value(), bits)?;
     algorithms.integrity?;
-    Some(cipher.spec().key_len() + integrity_len)
+    Some(cipher.spec().keymat_len() + integrity_len)
 }

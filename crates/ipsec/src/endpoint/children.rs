@@ -280,7 +280,7 @@ impl Endpoint {
                 .map_or(0, |a| a.spec().keymat_len()),
             Some(e) => provider
                 .cipher(e.id.value(), e.effective_key_bits())
-                .map_or(0, |c| c.spec().key_len()),
+                .map_or(0, |c| c.spec().keymat_len()),
             None => 0,
         };
         let split = |keymat: &SecretBytes| {
