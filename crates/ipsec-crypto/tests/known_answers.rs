@@ -225,8 +225,10 @@ fn x448_vectors() {
                 checked += 1;
             }
             if let Some(shared) = vector.opt("shared") {
-                let (public_a, shared_a) = complete(x448, vector.get("priv_a"), vector.get("pub_b"));
-                let (public_b, shared_b) = complete(x448, vector.get("priv_b"), vector.get("pub_a"));
+                let (public_a, shared_a) =
+                    complete(x448, vector.get("priv_a"), vector.get("pub_b"));
+                let (public_b, shared_b) =
+                    complete(x448, vector.get("priv_b"), vector.get("pub_a"));
                 assert_eq!(public_a, vector.get("pub_a"), "{}", vector.name);
                 assert_eq!(public_b, vector.get("pub_b"), "{}", vector.name);
                 assert_eq!(shared_a.unwrap(), shared, "{}", vector.name);

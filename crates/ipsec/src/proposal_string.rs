@@ -413,6 +413,81 @@ mod tests {
         assert_eq!(esp[0].esn, vec![EsnId::Esn, EsnId::NoEsn]);
     }
 
+    /// strongSwan's keywords for the ICV lengths (octets or bits), key sizes, counter mode,
+    /// XCBC, SHA-1 and the extra groups.
+    #[test]
+    fn strongswan_keywords_for_every_algorithm() {
+        let encryption = |word: &str| parse_esp_proposals(word).unwrap()[0].encryption[0];
+        let aes = |id, bits| Encryption {
+            id,
+            key_bits: Some(bits),
+        };
+        for (words, expected) in [
+            (["aes192gcm16", "aes192gcm128"], aes(EncrId::AesGcm16, 192)),
+            (["aes128gcm12", "aes128gcm96"], aes(EncrId::AesGcm12, 128)),
+            (["aes256gcm8", "aes256gcm64"], aes(EncrId::AesGcm8, 256)),
+            (["aes128ccm16", "aes128ccm128"], aes(EncrId::AesCcm16, 128)),
+            (["aes192ccm12", "aes192ccm96"], aes(EncrId::AesCcm12, 192)),
+            (["aes256ccm8", "aes256ccm64"], aes(EncrId::AesCcm8, 256)),
+        ] {
+            for word in words {
+                assert_eq!(encryption(word), expected, "{word}");
+            }
+        }
+        let ctr = parse_esp_proposals("aes256ctr-sha1").unwrap();
+        assert_eq!(ctr[0].encryption, vec![aes(EncrId::AesCtr, 256)]);
+        assert_eq!(ctr[0].integrity, vec![IntegId::HmacSha1_96]);
+        assert_eq!(encryption("aes-sha256"), Encryption::aes_cbc(128));
+        assert_eq!(encryption("aes192-sha256"), Encryption::aes_cbc(192));
+        let xcbc = parse_ike_proposals("aes128-aesxcbc-modp1024-modp1536").unwrap();
+        assert_eq!(xcbc[0].integrity, vec![IntegId::AesXcbc96]);
+        assert_eq!(xcbc[0].prf, vec![PrfId::Aes128Xcbc]);
+        assert_eq!(xcbc[0].dh, vec![DhGroup::Modp1024, DhGroup::Modp1536]);
+        let prfs = parse_ike_proposals("aes128ccm12-prfsha1-prfaesxcbc-ecp521").unwrap();
+        assert_eq!(prfs[0].prf, vec![PrfId::HmacSha1, PrfId::Aes128Xcbc]);
+        let groups = parse_ike_proposals(
+            "aes128gcm16-prfsha256-curve448-ecp224bp-ecp256bp-ecp384bp-ecp512bp-modp6144-modp8192",
+        )
+        .unwrap();
+        assert_eq!(
+            groups[0].dh,
+            vec![
+                DhGroup::Curve448,
+                DhGroup::BrainpoolP224r1,
+                DhGroup::BrainpoolP256r1,
+                DhGroup::BrainpoolP384r1,
+                DhGroup::BrainpoolP512r1,
+                DhGroup::Modp6144,
+                DhGroup::Modp8192
+            ]
+        );
+        for wrong in ["aes512", "aes192gmac", "aes128gcm10", "aes12", "aes128cbc"] {
+            assert!(parse_esp_proposals(wrong).is_err(), "{wrong}");
+        }
+    }
+
+    /// No default proposal offers a legacy algorithm: they are used only when named.
+    #[test]
+    fn the_defaults_offer_nothing_weak() {
+        let ike = parse_ike_proposals("default").unwrap();
+        let esp = parse_esp_proposals("default").unwrap();
+        let weak_groups = [DhGroup::Modp1024, DhGroup::Modp1536];
+        for proposal in &ike {
+            assert!(proposal.dh.iter().all(|g| !weak_groups.contains(g)));
+            assert!(!proposal.prf.contains(&PrfId::HmacSha1));
+            assert!(!proposal.integrity.contains(&IntegId::HmacSha1_96));
+        }
+        for proposal in &esp {
+            assert!(!proposal.integrity.contains(&IntegId::HmacSha1_96));
+            assert!(
+                proposal
+                    .encryption
+                    .iter()
+                    .all(|e| !matches!(e.id, EncrId::AesGcm8 | EncrId::AesCcm8))
+            );
+        }
+    }
+
     #[test]
     fn clear_errors() {
         assert_eq!(

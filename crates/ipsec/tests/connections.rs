@@ -905,3 +905,106 @@ fn ah_is_not_negotiated_under_udp_encapsulation() {
     assert_eq!(child.protocol, ipsec::IpsecProtocol::Esp);
     assert!(child.udp_encapsulation.is_some());
 }
+
+/// The algorithms real peers propose beyond the defaults (RFC 8221, RFC 8247): each suite
+/// negotiates with itself, carries a packet both ways, rekeys the IKE SA (SKEYSEED from the
+/// old SK_d, RFC 7296 §2.18) and the Child SA (with PFS where the ESP proposal names a
+/// group), and carries traffic again on the new keys.
+#[test]
+fn the_legacy_and_extra_suites_negotiate_rekey_and_carry_traffic() {
+    use ipsec::isakmp::{DhGroup, EncrId, IntegId, PrfId};
+    let suites = [
+        (
+            "aes192gcm16-prfsha384-ecp521",
+            "aes192gcm16",
+            (EncrId::AesGcm16, PrfId::HmacSha2_384, DhGroup::Ecp521),
+        ),
+        (
+            "aes256-sha1-modp1024",
+            "aes256-sha1",
+            (EncrId::AesCbc, PrfId::HmacSha1, DhGroup::Modp1024),
+        ),
+        (
+            "aes128ccm16-prfsha256-curve448",
+            "aes128ccm16-curve448",
+            (EncrId::AesCcm16, PrfId::HmacSha2_256, DhGroup::Curve448),
+        ),
+        (
+            "aes256ctr-sha256-ecp256bp",
+            "aes256ctr-sha256",
+            (
+                EncrId::AesCtr,
+                PrfId::HmacSha2_256,
+                DhGroup::BrainpoolP256r1,
+            ),
+        ),
+        (
+            "aes128-aesxcbc-modp1536",
+            "aes128ctr-aesxcbc",
+            (EncrId::AesCbc, PrfId::Aes128Xcbc, DhGroup::Modp1536),
+        ),
+        (
+            "aes192ccm8-prfaesxcbc-ecp384bp",
+            "aes256ccm12-ecp384bp",
+            (EncrId::AesCcm8, PrfId::Aes128Xcbc, DhGroup::BrainpoolP384r1),
+        ),
+        (
+            "aes256gcm12-prfsha512-modp4096",
+            "aes128gcm8",
+            (EncrId::AesGcm12, PrfId::HmacSha2_512, DhGroup::Modp4096),
+        ),
+        (
+            "aes128ctr-sha512-modp6144",
+            "aes192-sha1-modp8192",
+            (EncrId::AesCtr, PrfId::HmacSha2_512, DhGroup::Modp6144),
+        ),
+    ];
+    for (ike, esp, (encryption, prf, dh)) in suites {
+        let (mut net, a, b) = pair(|_, c, ch| (c.proposals(ike), ch.esp_proposals(esp)));
+        net.with(a, |e, now| e.connect(now, "site")).unwrap();
+        net.run(Duration::from_secs(2));
+        let sas = net.nodes[b].endpoint.ike_sas(net.now);
+        let algorithms = sas[0].algorithms.expect("established");
+        assert_eq!(
+            (algorithms.encryption.id, algorithms.prf, algorithms.dh),
+            (encryption, prf, dh),
+            "{ike}"
+        );
+        if ike.contains("sha1") {
+            assert_eq!(algorithms.integrity, Some(IntegId::HmacSha1_96));
+        }
+        let (handle, spis) = (sas[0].handle, sas[0].spis);
+        for round in 0..2 {
+            let forth = udp_packet(HOST_A, HOST_B, format!("{ike} {round}").as_bytes());
+            assert_eq!(net.send(a, &forth), SendOutcome::Sent, "{ike}");
+            let back = udp_packet(HOST_B, HOST_A, format!("{esp} {round}").as_bytes());
+            assert_eq!(net.send(b, &back), SendOutcome::Sent, "{esp}");
+            net.run(Duration::from_secs(1));
+            assert_eq!(
+                net.nodes[b].delivered.last().unwrap().0.as_ref(),
+                forth.as_slice(),
+                "{ike} round {round}"
+            );
+            assert_eq!(
+                net.nodes[a].delivered.last().unwrap().0.as_ref(),
+                back.as_slice(),
+                "{esp} round {round}"
+            );
+            if round == 0 {
+                net.with(b, |e, now| e.rekey_ike(now, handle)).unwrap();
+                net.run(Duration::from_secs(2));
+                let spi = net.nodes[a].endpoint.child_sas(net.now)[0].inbound_spi;
+                net.with(a, |e, now| e.rekey_child(now, spi)).unwrap();
+                net.run(Duration::from_secs(2));
+                let ike_sas = net.nodes[b].endpoint.ike_sas(net.now);
+                assert_eq!(ike_sas.len(), 1, "{ike}: rekeyed");
+                assert_ne!(ike_sas[0].spis, spis, "{ike}: new SPIs");
+                let children = net.nodes[a].endpoint.child_sas(net.now);
+                assert!(
+                    children.iter().all(|c| c.inbound_spi != spi),
+                    "{esp}: rekeyed"
+                );
+            }
+        }
+    }
+}

@@ -106,10 +106,31 @@ macro_rules! ecp_group {
     };
 }
 
-ecp_group!(EcpP256, ActiveP256, p256::NistP256, iana::DH_ECP_256, 32, 0xff);
-ecp_group!(EcpP384, ActiveP384, p384::NistP384, iana::DH_ECP_384, 48, 0xff);
+ecp_group!(
+    EcpP256,
+    ActiveP256,
+    p256::NistP256,
+    iana::DH_ECP_256,
+    32,
+    0xff
+);
+ecp_group!(
+    EcpP384,
+    ActiveP384,
+    p384::NistP384,
+    iana::DH_ECP_384,
+    48,
+    0xff
+);
 // The order of P-521 has 521 bits: the leading byte of a 66-byte scalar keeps one bit.
-ecp_group!(EcpP521, ActiveP521, p521::NistP521, iana::DH_ECP_521, 66, 0x01);
+ecp_group!(
+    EcpP521,
+    ActiveP521,
+    p521::NistP521,
+    iana::DH_ECP_521,
+    66,
+    0x01
+);
 ecp_group!(
     BrainpoolP256,
     ActiveBrainpoolP256,

@@ -145,7 +145,10 @@ mod tests {
         for seed in 0u8..4 {
             let private = [seed.wrapping_mul(37).wrapping_add(1); LEN];
             let public = *PublicKey::from(&StaticSecret::from(private)).as_bytes();
-            assert_eq!(public, x448::x448_unchecked(private, x448::X448_BASEPOINT_BYTES));
+            assert_eq!(
+                public,
+                x448::x448_unchecked(private, x448::X448_BASEPOINT_BYTES)
+            );
         }
     }
 }

@@ -12,8 +12,7 @@ use ccm::Ccm;
 use chacha20poly1305::ChaCha20Poly1305;
 
 use crate::aead::{
-    AEAD_IV_LEN, AEAD_SALT_LEN, Aead, AeadAlgorithm, AeadSpec, split_icv, split_keymat,
-    write_nonce,
+    AEAD_IV_LEN, AEAD_SALT_LEN, Aead, AeadAlgorithm, AeadSpec, split_icv, split_keymat, write_nonce,
 };
 use crate::{CryptoError, iana};
 

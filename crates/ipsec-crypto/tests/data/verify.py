@@ -329,6 +329,9 @@ for n, f in parse('rfc6954_brainpool.txt'):
     def on_curve(x, y):
         return (y * y - (x * x * x + a * x + c['b'])) % p == 0
     ok = on_curve(*G) and ec_mul_a(c['n'], G, p, a) is None
+    if bits in BP_CRYPTOGRAPHY:  # the embedded base point is cryptography's generator
+        g1 = ec.derive_private_key(1, BP_CRYPTOGRAPHY[bits]).public_key().public_numbers()
+        ok &= (g1.x, g1.y) == G
     for s in ('i', 'r'):
         pt = (I['g' + s + 'x'], I['g' + s + 'y'])
         ok &= on_curve(*pt) and ec_mul_a(I[s], G, p, a) == pt

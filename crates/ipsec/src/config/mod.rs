@@ -3,6 +3,7 @@
 //! with builders and validated as a whole (rustls's `ConfigBuilder` is the model): every
 //! error names the setting, as swanctl.conf nests it, and says what is wrong.
 
+mod algorithms;
 mod child;
 mod connection;
 mod error;
@@ -190,8 +191,9 @@ impl Config {
     }
 
     /// Checks the configuration as a whole (RFC 7296 and swanctl's rules): names unique,
-    /// ports consistent, a key for every connection's identities, a target for every
-    /// connection that starts at once.
+    /// ports consistent, a key for every connection's identities, every algorithm of every
+    /// proposal implemented by the provider (and fit for IKE where IKE uses it), a target for
+    /// every connection that starts at once.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.ike_port == 0 || self.nat_t_port == 0 {
             return Err(ConfigError::inconsistent("port", "port 0 cannot be bound"));
@@ -260,12 +262,43 @@ impl Config {
                               add a secret for them)",
                 });
             }
+            let lacking = |what: String| {
+                format!(
+                    "names {what}, which the crypto provider `{}` does not implement",
+                    self.provider.name
+                )
+            };
+            if let Some(what) = connection
+                .proposals
+                .iter()
+                .find_map(|p| algorithms::unusable_in_ike(self.provider, p))
+            {
+                return Err(ConfigError::inconsistent(
+                    &setting("proposals"),
+                    lacking(what),
+                ));
+            }
             for child in &connection.children {
+                let child_setting = |s: &str| setting(&format!("children.{}.{s}", child.name));
+                for (name, proposals) in [
+                    ("esp_proposals", &child.esp_proposals),
+                    ("ah_proposals", &child.ah_proposals),
+                ] {
+                    if let Some(what) = proposals
+                        .iter()
+                        .find_map(|p| algorithms::unusable_in_child(self.provider, p))
+                    {
+                        return Err(ConfigError::inconsistent(
+                            &child_setting(name),
+                            lacking(what),
+                        ));
+                    }
+                }
                 let target = connection.initiation_target();
                 let source = target.and_then(|t| connection.initiation_source(t));
                 if child.start_action.starts() && source.is_none() {
                     return Err(ConfigError::inconsistent(
-                        &setting(&format!("children.{}.start_action", child.name)),
+                        &child_setting("start_action"),
                         "start needs a single address in remote_addrs to initiate to, and \
                          one of its family in local_addrs to initiate from",
                     ));
@@ -496,6 +529,48 @@ mod tests {
             error.to_string(),
             "connections.p.local_port: 501 is not the endpoint's IKE port 500"
         );
+    }
+
+    /// A proposal naming an algorithm the provider lacks, or one IKE must not use, is
+    /// refused with the setting and the algorithm.
+    #[test]
+    fn every_proposed_algorithm_must_be_implemented() {
+        let with = |ike: &str, esp: &str| {
+            let connection = Connection::builder("p")
+                .local_id("x")
+                .psk(b"k")
+                .proposals(ike)
+                .child(
+                    Child::builder("c")
+                        .local_ts("10.0.0.0/8")
+                        .remote_ts("10.0.0.0/8")
+                        .esp_proposals(esp)
+                        .build(),
+                )
+                .build();
+            Config::builder()
+                .connection(connection)
+                .unwrap()
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        assert!(with("aes256ctr-sha1-ecp256bp-modp8192", "aes128ctr-aesxcbc-x448").is_ok());
+        assert_eq!(
+            with("aes128-sha256-ecp224bp", "aes128gcm16").unwrap_err(),
+            "connections.p.proposals: names brainpoolP224r1, which the crypto provider \
+             `rustcrypto` does not implement"
+        );
+        assert_eq!(
+            with("aes128gcm16-prfsha256-x25519", "aes128-sha256-ecp512bp").unwrap_err(),
+            "connections.p.children.c.esp_proposals: names brainpoolP512r1, which the crypto \
+             provider `rustcrypto` does not implement"
+        );
+        assert!(
+            with("aes128gmac-prfsha256-x25519", "aes128gcm16")
+                .unwrap_err()
+                .contains("ENCR_NULL_AUTH_AES_GMAC (not for IKE)")
+        );
+        assert!(with("aes128gcm16-prfsha256-x25519", "aes128gmac").is_ok());
     }
 
     #[test]
