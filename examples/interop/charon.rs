@@ -46,8 +46,8 @@ pub(crate) const ID_INITIATOR: &str = "initiator@lab.test";
 pub(crate) const ID_RESPONDER: &str = "responder@lab.test";
 
 const PLUGINS: &str = "random nonce openssl pem pkcs1 x509 revocation constraints pubkey curve25519 \
-                       aes sha1 sha2 hmac gcm chapoly kdf kernel-libipsec kernel-netlink \
-                       socket-default vici updown";
+                       aes sha1 sha2 hmac gcm ccm ctr xcbc chapoly kdf kernel-libipsec \
+                       kernel-netlink socket-default vici updown";
 
 /// How one charon is set up.
 pub(crate) struct CharonConfig<'a> {

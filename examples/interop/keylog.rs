@@ -1,5 +1,5 @@
-//! The key log scenario: for every IKE and ESP algorithm the library can negotiate (and the
-//! AES-GCM ICV lengths its `Encryption` can express), a key log row made by
+//! The key log scenario: for every IKE and ESP algorithm the library can negotiate, a key log
+//! row made by
 //! `ipsec::ikev2_decryption_table_row` / `ipsec::esp_sa_row` from keys of the right lengths,
 //! loaded by tshark from a throwaway Wireshark configuration directory:
 //!
@@ -81,14 +81,10 @@ struct Case {
     expect: Expect,
 }
 
-/// Why AES-GCM with a short ICV has no live check.
-const SHORT_ICV: &str =
-    "no proposal keyword of ours names AES-GCM with an 8- or 12-octet ICV: row only";
-/// Why AES-192 and HMAC-SHA1-96 have none.
-const NO_AES192: &str = "the default crypto provider (RustCrypto) has no AES-192, so the library \
-                         does not negotiate it: row only";
-const NO_SHA1: &str = "the default crypto provider (RustCrypto) has no HMAC-SHA1-96, so the \
-                       library does not negotiate it: row only";
+/// Why AES-CCM has no ESP row.
+const NO_ESP_CCM: &str = "Wireshark's ESP table has no AES-CCM";
+/// Why AES-XCBC has no row.
+const NO_XCBC: &str = "Wireshark's tables have no AES-XCBC-MAC-96";
 
 fn gcm(id: EncrId, bits: u16) -> Encryption {
     Encryption {
@@ -103,7 +99,30 @@ fn integ_name(i: Option<IntegId>) -> &'static str {
         Some(IntegId::HmacSha2_384_192) => "HMAC-SHA2-384-192",
         Some(IntegId::HmacSha2_512_256) => "HMAC-SHA2-512-256",
         Some(IntegId::HmacSha1_96) => "HMAC-SHA1-96",
+        Some(IntegId::AesXcbc96) => "AES-XCBC-96",
         _ => "?",
+    }
+}
+
+/// The AES modes with a key size and an ICV length: (id, ICV, keyword infix).
+const AEAD_MODES: [(EncrId, u8, &str); 6] = [
+    (EncrId::AesGcm16, 16, "gcm16"),
+    (EncrId::AesGcm12, 12, "gcm12"),
+    (EncrId::AesGcm8, 8, "gcm8"),
+    (EncrId::AesCcm16, 16, "ccm16"),
+    (EncrId::AesCcm12, 12, "ccm12"),
+    (EncrId::AesCcm8, 8, "ccm8"),
+];
+
+/// A proposal string made at run time and kept for the run (the cases hold `&'static str`).
+fn keyword(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+fn mode_name(id: EncrId) -> &'static str {
+    match id {
+        EncrId::AesCcm8 | EncrId::AesCcm12 | EncrId::AesCcm16 => "CCM",
+        _ => "GCM",
     }
 }
 
@@ -126,51 +145,48 @@ fn cases() -> Vec<Case> {
         live: p,
         expect: x,
     };
-    // IKE: AES-GCM with a 16-octet ICV (the only one a keyword names), 8 and 12 as the
-    // Encryption type can say them
-    for (bits, p) in [
-        (128, Ok("aes128gcm16-prfsha256-x25519")),
-        (192, Err(NO_AES192)),
-        (256, Ok("aes256gcm16-prfsha512-x25519")),
-    ] {
-        v.push(ike(
-            format!("AES-GCM-{bits} (16-octet ICV)"),
-            gcm(EncrId::AesGcm16, bits),
-            None,
-            p,
-            Expect::Row,
-        ));
-    }
-    for (id, icv) in [(EncrId::AesGcm8, 8), (EncrId::AesGcm12, 12)] {
-        for bits in [128, 256] {
+    // IKE: AES-GCM and AES-CCM with every key size and ICV length (RFC 5282)
+    for (id, icv, infix) in AEAD_MODES {
+        for bits in [128u16, 192, 256] {
             v.push(ike(
-                format!("AES-GCM-{bits} ({icv}-octet ICV)"),
+                format!("AES-{}-{bits} ({icv}-octet ICV)", mode_name(id)),
                 gcm(id, bits),
                 None,
-                Err(SHORT_ICV),
+                Ok(keyword(format!("aes{bits}{infix}-prfsha256-x25519"))),
                 Expect::Row,
             ));
         }
     }
-    let cbc = [
-        (128, IntegId::HmacSha2_256_128, Ok("aes128-sha256-x25519")),
-        (128, IntegId::HmacSha2_384_192, Ok("aes128-sha384-x25519")),
-        (128, IntegId::HmacSha2_512_256, Ok("aes128-sha512-x25519")),
-        (192, IntegId::HmacSha2_256_128, Err(NO_AES192)),
-        (256, IntegId::HmacSha2_256_128, Ok("aes256-sha256-x25519")),
-        (256, IntegId::HmacSha2_384_192, Ok("aes256-sha384-x25519")),
-        (256, IntegId::HmacSha2_512_256, Ok("aes256-sha512-x25519")),
-        (128, IntegId::HmacSha1_96, Err(NO_SHA1)),
+    let integrity = [
+        (IntegId::HmacSha2_256_128, "sha256"),
+        (IntegId::HmacSha2_384_192, "sha384"),
+        (IntegId::HmacSha2_512_256, "sha512"),
+        (IntegId::HmacSha1_96, "sha1"),
     ];
-    for (bits, i, p) in cbc {
-        v.push(ike(
-            format!("AES-CBC-{bits} + {}", integ_name(Some(i))),
-            Encryption::aes_cbc(bits),
-            Some(i),
-            p,
-            Expect::Row,
-        ));
+    for (mode, id) in [("", EncrId::AesCbc), ("ctr", EncrId::AesCtr)] {
+        for bits in [128u16, 192, 256] {
+            for (i, word) in integrity {
+                v.push(ike(
+                    format!(
+                        "AES-{}-{bits} + {}",
+                        if mode.is_empty() { "CBC" } else { "CTR" },
+                        integ_name(Some(i))
+                    ),
+                    gcm(id, bits),
+                    Some(i),
+                    Ok(keyword(format!("aes{bits}{mode}-{word}-x25519"))),
+                    Expect::Row,
+                ));
+            }
+        }
     }
+    v.push(ike(
+        "AES-CBC-128 + AES-XCBC-96".into(),
+        Encryption::aes_cbc(128),
+        Some(IntegId::AesXcbc96),
+        Ok("aes128-aesxcbc-x25519"),
+        Expect::NoRow(NO_XCBC),
+    ));
     v.push(ike(
         "ChaCha20-Poly1305".into(),
         Encryption::chacha20_poly1305(),
@@ -179,49 +195,46 @@ fn cases() -> Vec<Case> {
         Expect::NoRow("Wireshark's IKEv2 table has no ChaCha20-Poly1305"),
     ));
     // ESP
-    for (bits, p) in [
-        (128, Ok("aes128gcm16")),
-        (192, Err(NO_AES192)),
-        (256, Ok("aes256gcm16")),
-    ] {
-        v.push(esp(
-            format!("AES-GCM-{bits} (16-octet ICV)"),
-            Some(gcm(EncrId::AesGcm16, bits)),
-            None,
-            p,
-            Expect::Row,
-        ));
-    }
-    for (id, icv) in [(EncrId::AesGcm8, 8), (EncrId::AesGcm12, 12)] {
-        for bits in [128, 256] {
+    for (id, icv, infix) in AEAD_MODES {
+        for bits in [128u16, 192, 256] {
+            let ccm = mode_name(id) == "CCM";
             v.push(esp(
-                format!("AES-GCM-{bits} ({icv}-octet ICV)"),
+                format!("AES-{}-{bits} ({icv}-octet ICV)", mode_name(id)),
                 Some(gcm(id, bits)),
                 None,
-                Err(SHORT_ICV),
-                Expect::Row,
+                Ok(keyword(format!("aes{bits}{infix}"))),
+                if ccm {
+                    Expect::NoRow(NO_ESP_CCM)
+                } else {
+                    Expect::Row
+                },
             ));
         }
     }
-    let cbc = [
-        (128, IntegId::HmacSha2_256_128, Ok("aes128-sha256")),
-        (128, IntegId::HmacSha2_384_192, Ok("aes128-sha384")),
-        (128, IntegId::HmacSha2_512_256, Ok("aes128-sha512")),
-        (192, IntegId::HmacSha2_384_192, Err(NO_AES192)),
-        (256, IntegId::HmacSha2_256_128, Ok("aes256-sha256")),
-        (256, IntegId::HmacSha2_384_192, Ok("aes256-sha384")),
-        (256, IntegId::HmacSha2_512_256, Ok("aes256-sha512")),
-        (128, IntegId::HmacSha1_96, Err(NO_SHA1)),
-    ];
-    for (bits, i, p) in cbc {
-        v.push(esp(
-            format!("AES-CBC-{bits} + {}", integ_name(Some(i))),
-            Some(Encryption::aes_cbc(bits)),
-            Some(i),
-            p,
-            Expect::Row,
-        ));
+    for (mode, id) in [("", EncrId::AesCbc), ("ctr", EncrId::AesCtr)] {
+        for bits in [128u16, 192, 256] {
+            for (i, word) in integrity {
+                v.push(esp(
+                    format!(
+                        "AES-{}-{bits} + {}",
+                        if mode.is_empty() { "CBC" } else { "CTR" },
+                        integ_name(Some(i))
+                    ),
+                    Some(gcm(id, bits)),
+                    Some(i),
+                    Ok(keyword(format!("aes{bits}{mode}-{word}"))),
+                    Expect::Row,
+                ));
+            }
+        }
     }
+    v.push(esp(
+        "AES-CBC-128 + AES-XCBC-96".into(),
+        Some(Encryption::aes_cbc(128)),
+        Some(IntegId::AesXcbc96),
+        Ok("aes128-aesxcbc"),
+        Expect::NoRow(NO_XCBC),
+    ));
     v.push(esp(
         "NULL + HMAC-SHA2-256-128".into(),
         Some(Encryption {
@@ -278,7 +291,7 @@ fn integ_len(i: Option<IntegId>) -> usize {
         Some(IntegId::HmacSha2_384_192) => 48,
         Some(IntegId::HmacSha2_512_256) => 64,
         Some(IntegId::HmacSha1_96) => 20,
-        Some(IntegId::HmacMd5_96) => 16,
+        Some(IntegId::HmacMd5_96) | Some(IntegId::AesXcbc96) => 16,
         _ => 0,
     }
 }

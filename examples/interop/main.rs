@@ -90,7 +90,7 @@ const DELETE_AFTER: u64 = 3;
 const EXIT_AFTER: u64 = 60;
 const PING_COUNT: u32 = 3;
 /// No new case starts after this much time.
-const BUDGET: Duration = Duration::from_secs(6 * 60);
+const BUDGET: Duration = Duration::from_secs(10 * 60);
 /// Rekey cases run this many at a time (--jobs).
 const JOBS: usize = 6;
 /// The `ports` scenario: IKE and NAT-T ports of both sides.
@@ -1152,7 +1152,15 @@ fn case_body(
                     let (ike_ok, ike_detail) = want.judge_ike(&v);
                     let (esp_ok, esp_detail) = want.judge_esp(&v);
                     row.set(C_TS_IKE, ike_ok, format!("{ike_detail}{note_missing}"));
-                    row.set(C_TS_ESP, esp_ok, format!("{esp_detail}{note_missing}"));
+                    // ESP that Wireshark has no name for (AES-CCM) is not judged.
+                    let esp_ok = if suite.ws_esp.is_none() {
+                        row.cells[C_TS_ESP] =
+                            Cell::Skip(format!("tshark cannot decrypt ESP with {}", suite.esp));
+                        true
+                    } else {
+                        row.set(C_TS_ESP, esp_ok, format!("{esp_detail}{note_missing}"));
+                        esp_ok
+                    };
                     if !(ike_ok && esp_ok) {
                         // diagnosis: would charon's own keys have decrypted it?
                         let ck = casedir.join("charon-keylog");

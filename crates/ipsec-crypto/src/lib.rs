@@ -4,14 +4,22 @@
 //! IANA number, key it for one direction of one SA, and use it per packet without further
 //! allocation. The traits are this crate's own, small and in place:
 //!
-//! - [`Aead`]: AES-GCM (RFC 4106 for ESP, RFC 5282 for IKE), ChaCha20-Poly1305 (RFC 7634) and
+//! - [`Aead`]: AES-GCM with 8-, 12- and 16-octet ICVs (RFC 4106 for ESP, RFC 5282 for IKE),
+//!   AES-CCM with the same ICVs (RFC 4309, RFC 5282), ChaCha20-Poly1305 (RFC 7634) and
 //!   AES-GMAC (RFC 4543), sealing and opening in place with the ICV trailing the data and the
-//!   nonce `salt || IV`.
-//! - [`Cipher`] with [`Integrity`]: AES-CBC (RFC 3602) or ENCR_NULL (RFC 2410) with
-//!   HMAC-SHA-2 truncated ICVs (RFC 4868).
-//! - [`Prf`] and [`prf_plus`] (RFC 7296 §2.13).
-//! - [`KeyExchangeAlgorithm`]: Curve25519 (RFC 8031), ECP-256/384 (RFC 5903) and MODP-2048/3072
-//!   (RFC 3526), each checking the peer's public value (RFC 6989, RFC 8031 §2).
+//!   nonce `salt || IV`; AES with 128-, 192- and 256-bit keys.
+//! - [`Cipher`] with [`Integrity`]: AES-CBC (RFC 3602), AES-CTR (RFC 3686) or ENCR_NULL
+//!   (RFC 2410) with HMAC-SHA-2 (RFC 4868), HMAC-SHA1-96 (RFC 2404) or AES-XCBC-MAC-96
+//!   (RFC 3566).
+//! - [`Prf`] and [`prf_plus`] (RFC 7296 §2.13): HMAC-SHA-2, HMAC-SHA-1 and AES-XCBC-PRF-128
+//!   (RFC 4434).
+//! - [`KeyExchangeAlgorithm`]: Curve25519 and Curve448 (RFC 8031), ECP-256/384/521 (RFC 5903),
+//!   brainpoolP256r1/P384r1 (RFC 6954) and MODP groups 2, 5 and 14 to 18 (RFC 2409, RFC 3526),
+//!   each checking the peer's public value (RFC 6989, RFC 8031 §2).
+//!
+//! The tables hold the legacy algorithms (SHA-1, MODP-1024/1536, 8-octet ICVs) too: which of
+//! them a peer may use is the configuration's choice, and the facade's default proposals
+//! name none of them (RFC 8221, RFC 8247).
 //! - [`SecureRandom`]: randomness comes from the caller; [`SeededRandom`] for tests.
 //!
 //! [`RUST_CRYPTO`] (pure Rust) is the default provider. The `ring` and `aws-lc-rs` features

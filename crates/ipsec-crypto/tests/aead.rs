@@ -35,7 +35,7 @@ fn known_answer(
     let key = algorithm.new_key(keymat).unwrap();
     let iv: [u8; AEAD_IV_LEN] = iv.try_into().unwrap();
     let mut buf = plaintext.to_vec();
-    buf.resize(plaintext.len() + 16, 0);
+    buf.resize(expected.len(), 0);
     key.seal_in_place(&iv, aad, &mut buf).unwrap();
     assert_eq!(
         hex::encode(&buf),
@@ -105,6 +105,93 @@ fn aes_gcm_known_answers_on_every_provider() {
         checked += 1;
     }
     assert!(checked >= 4, "only {checked} AES-GCM vectors checked");
+}
+
+/// AES-GCM with 8- and 12-octet ICVs (the McGrew–Viega tags truncated, and strongSwan's own)
+/// and AES-192-GCM, in ESP form: `key || salt` keying, nonce `salt || iv`.
+#[test]
+fn aes_gcm_short_icv_and_aes_192_on_every_provider() {
+    let mut checked = 0;
+    for vector in common::parse(include_str!("data/aes_gcm_short_icv.txt")) {
+        let tag = vector.get("tag");
+        let id = match tag.len() {
+            8 => iana::ENCR_AES_GCM_8,
+            12 => iana::ENCR_AES_GCM_12,
+            _ => iana::ENCR_AES_GCM_16,
+        };
+        esp_form_known_answer(&vector, id, tag);
+        checked += 1;
+    }
+    assert!(checked >= 12, "{checked}");
+    let mut aes_192 = 0;
+    for vector in common::parse(include_str!("data/aes_gcm.txt")) {
+        if vector.get("key").len() == 24 && vector.get("iv").len() == 12 {
+            let (salt, iv) = vector.get("iv").split_at(4);
+            let keymat = [vector.get("key"), salt].concat();
+            let plaintext = vector.opt("plaintext").unwrap_or_default();
+            let expected = [
+                vector.opt("ciphertext").unwrap_or_default(),
+                vector.get("tag"),
+            ]
+            .concat();
+            for provider in providers() {
+                known_answer(
+                    find(provider.name, iana::ENCR_AES_GCM_16, 192),
+                    &keymat,
+                    iv,
+                    vector.opt("aad").unwrap_or_default(),
+                    plaintext,
+                    &expected,
+                );
+            }
+            aes_192 += 1;
+        }
+    }
+    assert_eq!(aes_192, 4, "McGrew–Viega test cases 7 to 10");
+}
+
+/// AES-CCM in the form of RFC 4309: a 3-byte salt ends the keying material and starts the
+/// 11-byte nonce.
+#[test]
+fn aes_ccm_rfc4309_form_on_every_provider() {
+    let vectors = common::parse(include_str!("data/aes_ccm_esp.txt"));
+    let mut seen = std::collections::BTreeSet::new();
+    for vector in &vectors {
+        let tag = vector.get("tag");
+        let id = match tag.len() {
+            8 => iana::ENCR_AES_CCM_8,
+            12 => iana::ENCR_AES_CCM_12,
+            _ => iana::ENCR_AES_CCM_16,
+        };
+        esp_form_known_answer(vector, id, tag);
+        seen.insert((vector.get("key").len(), tag.len()));
+    }
+    assert_eq!(
+        seen.len(),
+        9,
+        "every key size with every ICV length: {seen:?}"
+    );
+}
+
+/// One vector with fields key, salt, iv, aad, plaintext, ciphertext and `tag` on AEAD `id`.
+fn esp_form_known_answer(vector: &common::Vector, id: u16, tag: &[u8]) {
+    let key = vector.get("key");
+    let bits = u16::try_from(key.len() * 8).unwrap();
+    let keymat = [key, vector.get("salt")].concat();
+    let expected = [vector.get("ciphertext"), tag].concat();
+    for provider in providers() {
+        let algorithm = find(provider.name, id, bits);
+        assert_eq!(algorithm.spec().icv_len, tag.len());
+        assert_eq!(algorithm.spec().salt_len, vector.get("salt").len());
+        known_answer(
+            algorithm,
+            &keymat,
+            vector.get("iv"),
+            vector.get("aad"),
+            vector.get("plaintext"),
+            &expected,
+        );
+    }
 }
 
 #[test]

@@ -149,6 +149,99 @@ fn gmac_vectors() {
     );
 }
 
+#[test]
+fn rfc3686_aes_ctr_vectors() {
+    let vectors = parse(include_str!("data/rfc3686_aes_ctr.txt"));
+    assert_eq!(vectors.len(), 9);
+    for provider in providers() {
+        for vector in &vectors {
+            let key = vector.get("key");
+            let bits = u16::try_from(key.len() * 8).unwrap();
+            let ctr = provider.cipher(iana::ENCR_AES_CTR, bits).unwrap();
+            let keyed = ctr.new_key(&[key, vector.get("nonce")].concat()).unwrap();
+            let mut buf = vector.get("plaintext").to_vec();
+            keyed.encrypt_in_place(vector.get("iv"), &mut buf).unwrap();
+            assert_eq!(buf, vector.get("ciphertext"), "{}", vector.name);
+            keyed.decrypt_in_place(vector.get("iv"), &mut buf).unwrap();
+            assert_eq!(buf, vector.get("plaintext"), "{}", vector.name);
+        }
+        let ctr = provider.cipher(iana::ENCR_AES_CTR, 128).unwrap();
+        assert!(
+            ctr.new_key(&[0; 16]).is_err(),
+            "the nonce is part of the keying material"
+        );
+    }
+}
+
+#[test]
+fn rfc2202_hmac_sha1_as_prf_and_rfc2404_integrity() {
+    let vectors = parse(include_str!("data/rfc2202_hmac_sha1.txt"));
+    assert_eq!(vectors.len(), 7);
+    for provider in providers() {
+        let prf = provider.prf(iana::PRF_HMAC_SHA1).unwrap();
+        let integrity = provider.integrity(iana::AUTH_HMAC_SHA1_96).unwrap();
+        assert_eq!(
+            (integrity.spec().key_len, integrity.spec().icv_len),
+            (20, 12)
+        );
+        for vector in &vectors {
+            let mut out = [0u8; 20];
+            prf.compute(vector.get("key"), &[vector.get("data")], &mut out)
+                .unwrap();
+            assert_eq!(out, vector.get("digest"), "{}", vector.name);
+            // The integrity algorithm takes 20-byte keys only (RFC 2404 §3).
+            if vector.get("key").len() == 20 {
+                let keyed = integrity.new_key(vector.get("key")).unwrap();
+                let data = vector.get("data");
+                let (head, tail) = data.split_at(data.len() / 2);
+                let mut icv = [0u8; 12];
+                keyed.compute(&[head, tail], &mut icv).unwrap();
+                assert_eq!(icv, vector.get("icv"), "{}", vector.name);
+                keyed.verify(&[data], vector.get("icv")).unwrap();
+                icv[11] ^= 1;
+                assert!(keyed.verify(&[data], &icv).is_err());
+            }
+        }
+    }
+}
+
+#[test]
+fn rfc3566_xcbc_mac_and_rfc4434_prf() {
+    let vectors = parse(include_str!("data/aes_xcbc.txt"));
+    let mut checked = (0, 0);
+    for provider in providers() {
+        let integrity = provider.integrity(iana::AUTH_AES_XCBC_96).unwrap();
+        let prf = provider.prf(iana::PRF_AES128_XCBC).unwrap();
+        assert!(prf.spec().fixed_key);
+        for vector in &vectors {
+            let (key, message) = (vector.get("key"), vector.get("message"));
+            if let Some(icv) = vector.opt("icv") {
+                let keyed = integrity.new_key(key).unwrap();
+                // In uneven parts, to cross block boundaries inside and between parts.
+                let cut = message.len().min(5);
+                let mut out = [0u8; 12];
+                keyed
+                    .compute(&[&message[..cut], &[], &message[cut..]], &mut out)
+                    .unwrap();
+                assert_eq!(out, icv, "{}", vector.name);
+                keyed.verify(&[message], icv).unwrap();
+                // The full MAC is the PRF with a 128-bit key (RFC 4434 §2).
+                let mut full = [0u8; 16];
+                prf.compute(key, &[message], &mut full).unwrap();
+                assert_eq!(full, vector.get("mac"), "{}", vector.name);
+                checked.0 += 1;
+            }
+            if let Some(output) = vector.opt("output") {
+                let mut out = [0u8; 16];
+                prf.compute(key, &[message], &mut out).unwrap();
+                assert_eq!(out, output, "{}", vector.name);
+                checked.1 += 1;
+            }
+        }
+    }
+    assert_eq!(checked, (7 * providers().len(), 3 * providers().len()));
+}
+
 fn complete(
     algorithm: &dyn KeyExchangeAlgorithm,
     private: &[u8],
@@ -284,15 +377,66 @@ fn ecp_vectors() {
     }
 }
 
+/// The MODP group whose values are `len` bytes.
+fn modp_group(len: usize) -> u16 {
+    match len {
+        128 => iana::DH_MODP_1024,
+        192 => iana::DH_MODP_1536,
+        256 => iana::DH_MODP_2048,
+        384 => iana::DH_MODP_3072,
+        512 => iana::DH_MODP_4096,
+        768 => iana::DH_MODP_6144,
+        1024 => iana::DH_MODP_8192,
+        other => panic!("no MODP group of {other} bytes"),
+    }
+}
+
+/// RFC 7027 / RFC 6932 Brainpool exchanges: the KE payload is `x || y` and the shared secret
+/// the x-coordinate (RFC 6954 §3, as RFC 5903 §7). Groups 27 and 30 are not implemented.
+#[test]
+fn brainpool_vectors() {
+    let vectors = parse(include_str!("data/rfc6954_brainpool.txt"));
+    for provider in providers() {
+        let mut checked = 0;
+        for vector in &vectors {
+            let group = match vector.get("i").len() {
+                32 => iana::DH_BRAINPOOL_P256,
+                48 => iana::DH_BRAINPOOL_P384,
+                _ => {
+                    assert!(provider.key_exchange(iana::DH_BRAINPOOL_P224).is_none());
+                    assert!(provider.key_exchange(iana::DH_BRAINPOOL_P512).is_none());
+                    continue;
+                }
+            };
+            let ecp = provider.key_exchange(group).unwrap();
+            let ke_i = [vector.get("gix"), vector.get("giy")].concat();
+            let ke_r = [vector.get("grx"), vector.get("gry")].concat();
+            let (public_i, shared_i) = complete(ecp, vector.get("i"), &ke_r);
+            let (public_r, shared_r) = complete(ecp, vector.get("r"), &ke_i);
+            assert_eq!(public_i, ke_i, "{}", vector.name);
+            assert_eq!(public_r, ke_r, "{}", vector.name);
+            assert_eq!(shared_i.unwrap(), vector.get("girx"), "{}", vector.name);
+            assert_eq!(shared_r.unwrap(), vector.get("girx"), "{}", vector.name);
+            let mut off_curve = ke_r.clone();
+            *off_curve.last_mut().unwrap() ^= 1;
+            assert_eq!(
+                complete(ecp, vector.get("i"), &off_curve).1,
+                Err(CryptoError::InvalidPublicValue { group })
+            );
+            checked += 1;
+        }
+        assert!(checked >= 4, "{checked}");
+    }
+}
+
 #[test]
 fn modp_vectors_and_rfc6989_checks() {
-    let vectors = parse(include_str!("data/modp_dh.txt"));
+    let mut vectors = parse(include_str!("data/modp_dh.txt"));
+    vectors.extend(parse(include_str!("data/modp_dh_more.txt")));
+    assert_eq!(vectors.len(), 7, "groups 2, 5 and 14 to 18");
     for provider in providers() {
         for vector in &vectors {
-            let group = match vector.get("g_xi").len() {
-                256 => iana::DH_MODP_2048,
-                _ => iana::DH_MODP_3072,
-            };
+            let group = modp_group(vector.get("g_xi").len());
             let modp = provider.key_exchange(group).unwrap();
             let (public_i, shared_i) = complete(modp, vector.get("x_i"), vector.get("g_xr"));
             let (public_r, shared_r) = complete(modp, vector.get("x_r"), vector.get("g_xi"));
@@ -320,12 +464,17 @@ fn modp_vectors_and_rfc6989_checks() {
     }
 }
 
-/// The RFC 3526 prime of `len` bytes, derived from its defining formula
+/// The RFC 2409 / RFC 3526 prime of `len` bytes, derived from its defining formula
 /// `p = 2^n - 2^(n-64) - 1 + 2^64 * (floor(2^(n-130) * pi) + c)` with pi computed here.
 fn prime(len: usize) -> Vec<u8> {
     let p = match len {
+        128 => modp_prime(1024, 894, 129_093),
+        192 => modp_prime(1536, 1406, 741_804),
         256 => modp_prime(2048, 1918, 124_476),
-        _ => modp_prime(3072, 2942, 1_690_314),
+        384 => modp_prime(3072, 2942, 1_690_314),
+        512 => modp_prime(4096, 3966, 240_904),
+        768 => modp_prime(6144, 6014, 929_484),
+        _ => modp_prime(8192, 8062, 4_743_158),
     };
     assert_eq!(p.len(), len);
     p

@@ -68,8 +68,8 @@ macro_rules! modp_group {
     ($name:ident, $active:ident, $limbs:expr, $params:expr, $group:expr, $exponent_bytes:expr) => {
         /// A MODP group: the KE payload and g^ir are big-endian numbers padded to the length
         /// of the prime (RFC 7296 §3.4, §2.14). The private exponent has at least twice the
-        /// group's security strength in bits (RFC 3526 §8): 384 bits up to MODP-6144, 512
-        /// for MODP-8192.
+        /// group's security strength in bits (RFC 3526 §8), as long as strongSwan's: 256 bits
+        /// for MODP-1024 and 1536, 384 for MODP-2048 and 3072, 512 from MODP-4096 on.
         #[derive(Debug)]
         pub(crate) struct $name;
 
@@ -172,7 +172,7 @@ modp_group!(
     { U1024::LIMBS },
     PARAMS_1024,
     iana::DH_MODP_1024,
-    48
+    32
 );
 modp_group!(
     Modp1536,
@@ -180,7 +180,7 @@ modp_group!(
     { U1536::LIMBS },
     PARAMS_1536,
     iana::DH_MODP_1536,
-    48
+    32
 );
 modp_group!(
     Modp4096,
@@ -188,7 +188,7 @@ modp_group!(
     { U4096::LIMBS },
     PARAMS_4096,
     iana::DH_MODP_4096,
-    48
+    64
 );
 modp_group!(
     Modp6144,
@@ -196,7 +196,7 @@ modp_group!(
     { U6144::LIMBS },
     PARAMS_6144,
     iana::DH_MODP_6144,
-    48
+    64
 );
 modp_group!(
     Modp8192,

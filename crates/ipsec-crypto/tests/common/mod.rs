@@ -4,7 +4,7 @@
 
 mod vector_file;
 
-pub(crate) use vector_file::parse;
+pub(crate) use vector_file::{Vector, parse};
 
 /// A random source that hands out fixed bytes, for known-answer key exchanges.
 pub(crate) struct FixedRandom(pub(crate) Vec<u8>);
