@@ -254,5 +254,24 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// One side of a key exchange (key generation and shared secret) for every group of the
+/// default provider: `kx/<group>`.
+fn key_exchanges(c: &mut Criterion) {
+    let mut group = c.benchmark_group("kx");
+    group.sample_size(20);
+    let mut rng = SeededRandom::from_u64(11);
+    for algorithm in RUST_CRYPTO.key_exchanges {
+        let peer_public = algorithm.start(&mut rng).unwrap().public_value().to_vec();
+        group.bench_function(format!("group{}", algorithm.group()), |b| {
+            b.iter(|| {
+                let exchange = algorithm.start(&mut rng).unwrap();
+                black_box(exchange.public_value());
+                exchange.complete(black_box(&peer_public)).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, key_exchanges);
 criterion_main!(benches);

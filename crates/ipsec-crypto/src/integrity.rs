@@ -3,6 +3,8 @@
 use alloc::boxed::Box;
 use core::fmt::Debug;
 
+use subtle::ConstantTimeEq;
+
 use crate::CryptoError;
 
 /// What an integrity algorithm is, by its IANA transform ID and sizes.
@@ -40,4 +42,34 @@ pub trait Integrity: Send + Sync {
 
     /// Checks in constant time that `icv` is the ICV over the concatenation of `parts`.
     fn verify(&self, parts: &[&[u8]], icv: &[u8]) -> Result<(), CryptoError>;
+}
+
+/// Writes the leading `icv.len()` bytes of a MAC's full output `full` into `icv`, which must
+/// be `icv_len` bytes: the truncation of RFC 2104 §5 (RFC 2404 §2, RFC 3566 §2.4, RFC 4868
+/// §2.3).
+pub(crate) fn write_truncated(
+    full: &[u8],
+    icv_len: usize,
+    icv: &mut [u8],
+) -> Result<(), CryptoError> {
+    match full.get(..icv_len) {
+        Some(truncated) if icv.len() == icv_len => {
+            icv.copy_from_slice(truncated);
+            Ok(())
+        }
+        _ => Err(CryptoError::BufferLength {
+            actual: icv.len(),
+            reason: "not the ICV length",
+        }),
+    }
+}
+
+/// Checks in constant time that `icv` is the leading `icv_len` bytes of `full`.
+pub(crate) fn verify_truncated(full: &[u8], icv_len: usize, icv: &[u8]) -> Result<(), CryptoError> {
+    let truncated = full.get(..icv_len).unwrap_or_default();
+    if bool::from(truncated.ct_eq(icv)) {
+        Ok(())
+    } else {
+        Err(CryptoError::IntegrityCheckFailed)
+    }
 }

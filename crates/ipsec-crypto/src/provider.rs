@@ -125,7 +125,9 @@ const RUST_CRYPTO_ONLY_AEADS: [&dyn AeadAlgorithm; 17] = [
     &rustcrypto::AES_256_GMAC,
 ];
 
-/// `head` followed by [`RUST_CRYPTO_ONLY_AEADS`], as one table.
+/// `head` followed by [`RUST_CRYPTO_ONLY_AEADS`], as one table. Evaluated at compile time
+/// only (the providers' statics), where an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
 const fn aeads<const N: usize, const M: usize>(
     head: [&'static dyn AeadAlgorithm; N],
 ) -> [&'static dyn AeadAlgorithm; M] {

@@ -174,7 +174,7 @@ fn aes_ccm_rfc4309_form_on_every_provider() {
 }
 
 /// One vector with fields key, salt, iv, aad, plaintext, ciphertext and `tag` on AEAD `id`.
-fn esp_form_known_answer(vector: &common::Vector, id: u16, tag: &[u8]) {
+fn esp_form_known_answer(vector: &common::vector_file::Vector, id: u16, tag: &[u8]) {
     let key = vector.get("key");
     let bits = u16::try_from(key.len() * 8).unwrap();
     let keymat = [key, vector.get("salt")].concat();

@@ -7,6 +7,7 @@ use crate::{CryptoError, SecretBytes, SecureRandom};
 
 pub(crate) mod ecp;
 pub(crate) mod modp;
+mod montgomery;
 pub(crate) mod x25519;
 pub(crate) mod x448;
 

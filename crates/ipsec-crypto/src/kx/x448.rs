@@ -1,13 +1,9 @@
 //! Curve448 for IKEv2 (RFC 8031, RFC 7748), from RustCrypto's `x448`.
 
-use alloc::boxed::Box;
-
-use subtle::ConstantTimeEq;
 use x448::{PublicKey, StaticSecret};
-use zeroize::Zeroizing;
 
-use crate::kx::{ActiveKeyExchange, KeyExchangeAlgorithm};
-use crate::{CryptoError, SecretBytes, SecureRandom, iana};
+use crate::iana;
+use crate::kx::montgomery::MontgomeryGroup;
 
 const LEN: usize = 56;
 
@@ -31,7 +27,9 @@ const fn one() -> [u8; LEN] {
 }
 
 /// p + `delta` for `delta` in -1..=1, little-endian: p is 0xff in every byte but byte 28,
-/// which is 0xfe (bit 224 clear).
+/// which is 0xfe (bit 224 clear). Evaluated at compile time only (the table above), where an
+/// index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
 const fn prime_plus(delta: i8) -> [u8; LEN] {
     let mut value = [0xff; LEN];
     value[28] = 0xfe;
@@ -51,79 +49,21 @@ const fn prime_plus(delta: i8) -> [u8; LEN] {
     value
 }
 
-/// Curve448, group 32: the public value and the shared secret are 56-byte u-coordinates
-/// (RFC 8031 §2, RFC 7748 §5).
-#[derive(Debug)]
-pub(crate) struct X448;
-
-impl KeyExchangeAlgorithm for X448 {
-    fn group(&self) -> u16 {
-        iana::DH_CURVE448
-    }
-
-    fn public_len(&self) -> usize {
-        LEN
-    }
-
-    /// RFC 8031 §2: 56 bytes, and not a low-order point (which would make the shared secret
-    /// all zero).
-    fn check_peer_public(&self, peer_public: &[u8]) -> Result<(), CryptoError> {
-        peer_value(peer_public).map(|_| ())
-    }
-
-    /// The public value is the clamped private scalar times the base point u = 5 (RFC 7748
-    /// §6.2).
-    fn start(&self, rng: &mut dyn SecureRandom) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
-        let mut private = Zeroizing::new([0u8; LEN]);
-        rng.fill(private.as_mut())?;
-        let public = *PublicKey::from(&StaticSecret::from(*private)).as_bytes();
-        Ok(Box::new(Active { private, public }))
-    }
-}
-
-/// The peer's value as an array, if it is 56 bytes and not of low order.
-fn peer_value(peer_public: &[u8]) -> Result<[u8; LEN], CryptoError> {
-    let invalid = CryptoError::InvalidPublicValue {
-        group: iana::DH_CURVE448,
-    };
-    let peer = <[u8; LEN]>::try_from(peer_public).map_err(|_| invalid)?;
-    if LOW_ORDER.contains(&peer) {
-        return Err(invalid);
-    }
-    Ok(peer)
-}
-
-struct Active {
-    private: Zeroizing<[u8; LEN]>,
-    public: [u8; LEN],
-}
-
-impl ActiveKeyExchange for Active {
-    fn group(&self) -> u16 {
-        iana::DH_CURVE448
-    }
-
-    fn public_value(&self) -> &[u8] {
-        &self.public
-    }
-
-    /// RFC 8031 §2: the peer's value must be 56 bytes and the result must not be all zero.
-    fn complete(self: Box<Self>, peer_public: &[u8]) -> Result<SecretBytes, CryptoError> {
-        let peer = peer_value(peer_public)?;
-        let shared = Zeroizing::new(x448::x448_unchecked(*self.private, peer));
-        if bool::from(shared.ct_eq(&[0u8; LEN])) {
-            return Err(CryptoError::InvalidPublicValue {
-                group: iana::DH_CURVE448,
-            });
-        }
-        Ok(SecretBytes::copy_from(shared.as_ref()))
-    }
-}
+/// Curve448, group 32 (RFC 8031 §2, RFC 7748 §5): the public value is the clamped private
+/// scalar times the base point u = 5 (RFC 7748 §6.2).
+pub(crate) static X448: MontgomeryGroup<LEN> = MontgomeryGroup {
+    group: iana::DH_CURVE448,
+    low_order: &LOW_ORDER,
+    last_byte_mask: 0xff,
+    public: |private| *PublicKey::from(&StaticSecret::from(*private)).as_bytes(),
+    function: x448::x448_unchecked,
+};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::KeyExchangeAlgorithm;
 
     /// Every listed point makes X448 give all zeros: the list is what RFC 7748 §6.2 says to
     /// refuse, and the encodings of p are right.

@@ -3,14 +3,14 @@
 
 use alloc::boxed::Box;
 
+use crate::integrity::{
+    Integrity, IntegrityAlgorithm, IntegritySpec, verify_truncated, write_truncated,
+};
+use crate::prf::{Prf, PrfSpec};
+use crate::{CryptoError, iana};
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
-use subtle::ConstantTimeEq;
-
-use crate::integrity::{Integrity, IntegrityAlgorithm, IntegritySpec};
-use crate::prf::{Prf, PrfSpec};
-use crate::{CryptoError, iana};
 
 /// HMAC with hash `D` as an IKEv2 PRF: any key length, full output (RFC 4868 §2.1.2).
 pub(crate) struct HmacPrf<D> {
@@ -111,26 +111,11 @@ macro_rules! hmac_impls {
             }
 
             fn compute(&self, parts: &[&[u8]], icv: &mut [u8]) -> Result<(), CryptoError> {
-                let full = self.full(parts);
-                let truncated = full.get(..self.spec.icv_len).unwrap_or_default();
-                if icv.len() != truncated.len() {
-                    return Err(CryptoError::BufferLength {
-                        actual: icv.len(),
-                        reason: "not the ICV length",
-                    });
-                }
-                icv.copy_from_slice(truncated);
-                Ok(())
+                write_truncated(&self.full(parts), self.spec.icv_len, icv)
             }
 
             fn verify(&self, parts: &[&[u8]], icv: &[u8]) -> Result<(), CryptoError> {
-                let full = self.full(parts);
-                let truncated = full.get(..self.spec.icv_len).unwrap_or_default();
-                if bool::from(truncated.ct_eq(icv)) {
-                    Ok(())
-                } else {
-                    Err(CryptoError::IntegrityCheckFailed)
-                }
+                verify_truncated(&self.full(parts), self.spec.icv_len, icv)
             }
         }
 

@@ -5,10 +5,11 @@ use alloc::boxed::Box;
 
 use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
-use crate::integrity::{Integrity, IntegrityAlgorithm, IntegritySpec};
+use crate::integrity::{
+    Integrity, IntegrityAlgorithm, IntegritySpec, verify_truncated, write_truncated,
+};
 use crate::prf::{Prf, PrfSpec};
 use crate::{CryptoError, iana};
 
@@ -137,26 +138,11 @@ impl Integrity for XcbcKey {
     }
 
     fn compute(&self, parts: &[&[u8]], icv: &mut [u8]) -> Result<(), CryptoError> {
-        let mac = self.mac(parts);
-        let truncated = mac.get(..ICV_LEN).unwrap_or_default();
-        if icv.len() != truncated.len() {
-            return Err(CryptoError::BufferLength {
-                actual: icv.len(),
-                reason: "not the ICV length",
-            });
-        }
-        icv.copy_from_slice(truncated);
-        Ok(())
+        write_truncated(&self.mac(parts), ICV_LEN, icv)
     }
 
     fn verify(&self, parts: &[&[u8]], icv: &[u8]) -> Result<(), CryptoError> {
-        let mac = self.mac(parts);
-        let truncated = mac.get(..ICV_LEN).unwrap_or_default();
-        if bool::from(truncated.ct_eq(icv)) {
-            Ok(())
-        } else {
-            Err(CryptoError::IntegrityCheckFailed)
-        }
+        verify_truncated(&self.mac(parts), ICV_LEN, icv)
     }
 }
 

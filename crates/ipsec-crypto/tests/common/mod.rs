@@ -2,9 +2,9 @@
 //! crates' tests include too) and a fixed random source.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
-mod vector_file;
+pub(crate) mod vector_file;
 
-pub(crate) use vector_file::{Vector, parse};
+pub(crate) use vector_file::parse;
 
 /// A random source that hands out fixed bytes, for known-answer key exchanges.
 pub(crate) struct FixedRandom(pub(crate) Vec<u8>);
