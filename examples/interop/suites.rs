@@ -17,7 +17,7 @@ pub(crate) struct Suite {
     pub(crate) ws_esp: Option<(&'static str, &'static str)>,
 }
 
-pub(crate) const SUITES: [Suite; 7] = [
+pub(crate) const SUITES: [Suite; 8] = [
     Suite {
         name: "aes256gcm16-x25519",
         ike: "aes256gcm16-prfsha256-x25519",
@@ -73,5 +73,14 @@ pub(crate) const SUITES: [Suite; 7] = [
         esp_pfs: "aes256ctr-sha256-ecp256bp",
         ws_ike: Some(("AES-CTR-256 [RFC5930]", "HMAC_SHA2_256_128 [RFC4868]")),
         ws_esp: Some(("AES-CTR [RFC3686]", "HMAC-SHA-256-128 [RFC4868]")),
+    },
+    Suite {
+        name: "aes256gcm16-ecp512bp",
+        ike: "aes256gcm16-prfsha512-ecp512bp",
+        esp: "aes256gcm16",
+        // the rekeys' PFS on the other curve of our own making
+        esp_pfs: "aes256gcm16-ecp224bp",
+        ws_ike: Some(("AES-GCM-256 with 16 octet ICV [RFC5282]", "NONE [RFC4306]")),
+        ws_esp: Some(("AES-GCM with 16 octet ICV [RFC4106]", "NULL")),
     },
 ];

@@ -954,6 +954,15 @@ fn the_legacy_and_extra_suites_negotiate_rekey_and_carry_traffic() {
             (EncrId::AesGcm12, PrfId::HmacSha2_512, DhGroup::Modp4096),
         ),
         (
+            "aes256gcm16-prfsha512-ecp512bp",
+            "aes256gcm16-ecp224bp",
+            (
+                EncrId::AesGcm16,
+                PrfId::HmacSha2_512,
+                DhGroup::BrainpoolP512r1,
+            ),
+        ),
+        (
             "aes128ctr-sha512-modp6144",
             "aes192-sha1-modp8192",
             (EncrId::AesCtr, PrfId::HmacSha2_512, DhGroup::Modp6144),

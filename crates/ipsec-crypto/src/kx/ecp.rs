@@ -1,5 +1,6 @@
 //! Elliptic-curve groups in short Weierstrass form for IKEv2: the NIST groups 19, 20 and 21
-//! (RFC 5903) and the Brainpool groups 28 and 29 (RFC 6954), all with RustCrypto's arithmetic.
+//! (RFC 5903) and the Brainpool groups 27 to 30 (RFC 6954), all with RustCrypto's arithmetic
+//! (groups 27 and 30 defined in `brainpool.rs` on it).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -145,5 +146,21 @@ ecp_group!(
     bp384::r1::BrainpoolP384r1,
     iana::DH_BRAINPOOL_P384,
     48,
+    0xff
+);
+ecp_group!(
+    BrainpoolP512,
+    ActiveBrainpoolP512,
+    super::brainpool::p512::BrainpoolP512r1,
+    iana::DH_BRAINPOOL_P512,
+    64,
+    0xff
+);
+ecp_group!(
+    BrainpoolP224,
+    ActiveBrainpoolP224,
+    super::brainpool::p224::BrainpoolP224r1,
+    iana::DH_BRAINPOOL_P224,
+    28,
     0xff
 );

@@ -5,6 +5,7 @@ use core::fmt::Debug;
 
 use crate::{CryptoError, SecretBytes, SecureRandom};
 
+mod brainpool;
 pub(crate) mod ecp;
 pub(crate) mod modp;
 mod montgomery;

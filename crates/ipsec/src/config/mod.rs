@@ -535,7 +535,13 @@ mod tests {
     /// refused with the setting and the algorithm.
     #[test]
     fn every_proposed_algorithm_must_be_implemented() {
-        let with = |ike: &str, esp: &str| {
+        // A provider without key exchanges, to lack something every proposal names.
+        let no_groups: &'static CryptoProvider = Box::leak(Box::new(CryptoProvider {
+            name: "no-groups",
+            key_exchanges: &[],
+            ..RUST_CRYPTO
+        }));
+        let with = |provider: &'static CryptoProvider, ike: &str, esp: &str| {
             let connection = Connection::builder("p")
                 .local_id("x")
                 .psk(b"k")
@@ -549,28 +555,50 @@ mod tests {
                 )
                 .build();
             Config::builder()
+                .provider(provider)
                 .connection(connection)
                 .unwrap()
                 .build()
                 .map_err(|e| e.to_string())
         };
-        assert!(with("aes256ctr-sha1-ecp256bp-modp8192", "aes128ctr-aesxcbc-x448").is_ok());
-        assert_eq!(
-            with("aes128-sha256-ecp224bp", "aes128gcm16").unwrap_err(),
-            "connections.p.proposals: names brainpoolP224r1, which the crypto provider \
-             `rustcrypto` does not implement"
+        let default = &RUST_CRYPTO;
+        assert!(
+            with(
+                default,
+                "aes256ctr-sha1-ecp224bp-ecp512bp-modp8192",
+                "aes128ctr-aesxcbc-x448"
+            )
+            .is_ok()
         );
         assert_eq!(
-            with("aes128gcm16-prfsha256-x25519", "aes128-sha256-ecp512bp").unwrap_err(),
+            with(no_groups, "aes128-sha256-ecp224bp", "aes128gcm16").unwrap_err(),
+            "connections.p.proposals: names brainpoolP224r1, which the crypto provider \
+             `no-groups` does not implement"
+        );
+        let x25519 = RUST_CRYPTO
+            .key_exchange(ipsec_crypto::iana::DH_CURVE25519)
+            .unwrap();
+        let esp_only: &'static CryptoProvider = Box::leak(Box::new(CryptoProvider {
+            name: "x25519-only",
+            key_exchanges: Box::leak(vec![x25519].into_boxed_slice()),
+            ..RUST_CRYPTO
+        }));
+        assert_eq!(
+            with(
+                esp_only,
+                "aes128gcm16-prfsha256-x25519",
+                "aes128-sha256-ecp512bp"
+            )
+            .unwrap_err(),
             "connections.p.children.c.esp_proposals: names brainpoolP512r1, which the crypto \
-             provider `rustcrypto` does not implement"
+             provider `x25519-only` does not implement"
         );
         assert!(
-            with("aes128gmac-prfsha256-x25519", "aes128gcm16")
+            with(default, "aes128gmac-prfsha256-x25519", "aes128gcm16")
                 .unwrap_err()
                 .contains("ENCR_NULL_AUTH_AES_GMAC (not for IKE)")
         );
-        assert!(with("aes128gcm16-prfsha256-x25519", "aes128gmac").is_ok());
+        assert!(with(default, "aes128gcm16-prfsha256-x25519", "aes128gmac").is_ok());
     }
 
     #[test]
