@@ -14,13 +14,13 @@
 //! - [`Prf`] and [`prf_plus`] (RFC 7296 §2.13): HMAC-SHA-2, HMAC-SHA-1 and AES-XCBC-PRF-128
 //!   (RFC 4434).
 //! - [`KeyExchangeAlgorithm`]: Curve25519 and Curve448 (RFC 8031), ECP-256/384/521 (RFC 5903),
-//!   brainpoolP224r1/P256r1/P384r1/P512r1 (RFC 6954) and MODP groups 2, 5 and 14 to 18 (RFC 2409, RFC 3526),
-//!   each checking the peer's public value (RFC 6989, RFC 8031 §2).
+//!   brainpoolP224r1/P256r1/P384r1/P512r1 (RFC 6954) and MODP groups 2, 5 and 14 to 18
+//!   (RFC 2409, RFC 3526), each checking the peer's public value (RFC 6989, RFC 8031 §2).
+//! - [`SecureRandom`]: randomness comes from the caller; [`SeededRandom`] for tests.
 //!
 //! The tables hold the legacy algorithms (SHA-1, MODP-1024/1536, 8-octet ICVs) too: which of
 //! them a peer may use is the configuration's choice, and the facade's default proposals
 //! name none of them (RFC 8221, RFC 8247).
-//! - [`SecureRandom`]: randomness comes from the caller; [`SeededRandom`] for tests.
 //!
 //! [`RUST_CRYPTO`] (pure Rust) is the default provider. The `ring` and `aws-lc-rs` features
 //! add providers whose AEADs come from those libraries and run about twice as fast for

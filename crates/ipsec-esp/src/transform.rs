@@ -36,8 +36,8 @@ impl core::fmt::Debug for EspTransform {
 }
 
 impl EspTransform {
-    /// An AEAD keyed with `keymat`: the key followed by the 4-byte salt, as taken from KEYMAT
-    /// (RFC 4106 §8.1, RFC 7634 §2, RFC 4543 §8).
+    /// An AEAD keyed with `keymat`: the key followed by the salt (4 bytes; 3 for AES-CCM), as
+    /// taken from KEYMAT (RFC 4106 §8.1, RFC 4309 §7.1, RFC 7634 §2, RFC 4543 §8).
     pub fn aead(algorithm: &dyn AeadAlgorithm, keymat: &[u8]) -> Result<Self, CryptoError> {
         Ok(Self::Aead(algorithm.new_key(keymat)?))
     }

@@ -26,7 +26,8 @@ pub struct IkeKeys {
 /// The lengths of the keys a negotiated suite takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyLengths {
-    /// SK_e: the cipher's key, plus 4 bytes of salt for AEADs.
+    /// SK_e: the cipher's key, then an AEAD's salt (4 bytes for GCM and ChaCha20-Poly1305, 3
+    /// for CCM) or AES-CTR's 4-byte nonce.
     pub encryption: usize,
     /// SK_a: the integrity algorithm's key; 0 for AEADs.
     pub integrity: usize,

@@ -67,9 +67,9 @@ const PARAMS_8192: FixedMontyParams<{ U8192::LIMBS }> = FixedMontyParams::new(P8
 macro_rules! modp_group {
     ($name:ident, $active:ident, $limbs:expr, $params:expr, $group:expr, $exponent_bytes:expr) => {
         /// A MODP group: the KE payload and g^ir are big-endian numbers padded to the length
-        /// of the prime (RFC 7296 §3.4, §2.14). The private exponent has at least twice the
-        /// group's security strength in bits (RFC 3526 §8), as long as strongSwan's: 256 bits
-        /// for MODP-1024 and 1536, 384 for MODP-2048 and 3072, 512 from MODP-4096 on.
+        /// of the prime (RFC 7296 §3.4, §2.14). The private exponent is as long as
+        /// strongSwan's, within the range RFC 3526 §8 estimates: 256 bits for MODP-1024 and
+        /// 1536, 384 for MODP-2048 and 3072, 512 from MODP-4096 on.
         #[derive(Debug)]
         pub(crate) struct $name;
 

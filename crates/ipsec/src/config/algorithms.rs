@@ -6,17 +6,20 @@ use ipsec_crypto::CryptoProvider;
 use ipsec_ikev2::{ChildProposal, Encryption, IkeProposal};
 use ipsec_isakmp::{DhGroup, EncrId, IntegId, PrfId};
 
-/// The first algorithm of `proposal` that `provider` lacks or that IKE cannot use, named
-/// as the IANA registry names it.
+/// Why `proposal` cannot be used for IKE: the first algorithm IKE must not use, or that
+/// `provider` lacks (named as the IANA registry names it).
 pub(crate) fn unusable_in_ike(provider: &CryptoProvider, proposal: &IkeProposal) -> Option<String> {
     for encryption in &proposal.encryption {
         // IKE must encrypt: ENCR_NULL MUST NOT protect IKE (RFC 8247 §2.2), and
         // ENCR_NULL_AUTH_AES_GMAC is defined for ESP and AH only (RFC 4543 §1).
         if matches!(encryption.id, EncrId::NullAuthAesGmac | EncrId::Null) {
-            return Some(format!("{} (not for IKE)", encryption.id));
+            return Some(format!(
+                "uses {}, which IKE must not use (RFC 8247 §2.2, RFC 4543 §1)",
+                encryption.id
+            ));
         }
         if !has_encryption(provider, encryption) {
-            return Some(encryption_name(encryption));
+            return Some(lacking(provider, &encryption_name(encryption)));
         }
     }
     first_missing_integrity(provider, &proposal.integrity)
@@ -28,9 +31,18 @@ pub(crate) fn unusable_in_ike(provider: &CryptoProvider, proposal: &IkeProposal)
                 .map(PrfId::to_string)
         })
         .or_else(|| first_missing_group(provider, &proposal.dh))
+        .map(|what| lacking(provider, &what))
 }
 
-/// The first algorithm of an ESP or AH `proposal` that `provider` lacks.
+/// The problem of a proposal that uses `what`, which `provider` lacks.
+fn lacking(provider: &CryptoProvider, what: &str) -> String {
+    format!(
+        "uses {what}, which the crypto provider `{}` does not implement",
+        provider.name
+    )
+}
+
+/// Why an ESP or AH `proposal` cannot be used: the first algorithm `provider` lacks.
 pub(crate) fn unusable_in_child(
     provider: &CryptoProvider,
     proposal: &ChildProposal,
@@ -42,6 +54,7 @@ pub(crate) fn unusable_in_child(
         .map(encryption_name)
         .or_else(|| first_missing_integrity(provider, &proposal.integrity))
         .or_else(|| first_missing_group(provider, &proposal.dh))
+        .map(|what| lacking(provider, &what))
 }
 
 fn has_encryption(provider: &CryptoProvider, encryption: &Encryption) -> bool {

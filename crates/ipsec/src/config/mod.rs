@@ -192,8 +192,8 @@ impl Config {
 
     /// Checks the configuration as a whole (RFC 7296 and swanctl's rules): names unique,
     /// ports consistent, a key for every connection's identities, every algorithm of every
-    /// proposal implemented by the provider (and fit for IKE where IKE uses it), a target for
-    /// every connection that starts at once.
+    /// proposal (the `default` ones included) implemented by the provider and fit for IKE
+    /// where IKE uses it, a target for every connection that starts at once.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.ike_port == 0 || self.nat_t_port == 0 {
             return Err(ConfigError::inconsistent("port", "port 0 cannot be bound"));
@@ -262,21 +262,12 @@ impl Config {
                               add a secret for them)",
                 });
             }
-            let lacking = |what: String| {
-                format!(
-                    "names {what}, which the crypto provider `{}` does not implement",
-                    self.provider.name
-                )
-            };
-            if let Some(what) = connection
+            if let Some(problem) = connection
                 .proposals
                 .iter()
                 .find_map(|p| algorithms::unusable_in_ike(self.provider, p))
             {
-                return Err(ConfigError::inconsistent(
-                    &setting("proposals"),
-                    lacking(what),
-                ));
+                return Err(ConfigError::inconsistent(&setting("proposals"), problem));
             }
             for child in &connection.children {
                 let child_setting = |s: &str| setting(&format!("children.{}.{s}", child.name));
@@ -284,14 +275,11 @@ impl Config {
                     ("esp_proposals", &child.esp_proposals),
                     ("ah_proposals", &child.ah_proposals),
                 ] {
-                    if let Some(what) = proposals
+                    if let Some(problem) = proposals
                         .iter()
                         .find_map(|p| algorithms::unusable_in_child(self.provider, p))
                     {
-                        return Err(ConfigError::inconsistent(
-                            &child_setting(name),
-                            lacking(what),
-                        ));
+                        return Err(ConfigError::inconsistent(&child_setting(name), problem));
                     }
                 }
                 let target = connection.initiation_target();
@@ -572,7 +560,7 @@ mod tests {
         );
         assert_eq!(
             with(no_groups, "aes128-sha256-ecp224bp", "aes128gcm16").unwrap_err(),
-            "connections.p.proposals: names brainpoolP224r1, which the crypto provider \
+            "connections.p.proposals: uses brainpoolP224r1, which the crypto provider \
              `no-groups` does not implement"
         );
         let x25519 = RUST_CRYPTO
@@ -590,13 +578,13 @@ mod tests {
                 "aes128-sha256-ecp512bp"
             )
             .unwrap_err(),
-            "connections.p.children.c.esp_proposals: names brainpoolP512r1, which the crypto \
+            "connections.p.children.c.esp_proposals: uses brainpoolP512r1, which the crypto \
              provider `x25519-only` does not implement"
         );
         assert!(
             with(default, "aes128gmac-prfsha256-x25519", "aes128gcm16")
                 .unwrap_err()
-                .contains("ENCR_NULL_AUTH_AES_GMAC (not for IKE)")
+                .ends_with("uses ENCR_NULL_AUTH_AES_GMAC, which IKE must not use (RFC 8247 §2.2, RFC 4543 §1)")
         );
         assert!(with(default, "aes128gcm16-prfsha256-x25519", "aes128gmac").is_ok());
     }
