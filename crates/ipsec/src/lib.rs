@@ -11,7 +11,12 @@
 //!   [`Endpoint::send`];
 //! - [`Endpoint::poll_output`] gives datagrams to send and packets to deliver,
 //!   [`Endpoint::poll_event`] what happened, [`Endpoint::poll_timeout`] when to call
-//!   [`Endpoint::handle_timeout`].
+//!   [`Endpoint::handle_timeout`];
+//! - a data path that allocates nothing works in the caller's buffers instead:
+//!   [`Endpoint::send_in_place`] seals an inner packet where it lies (with
+//!   [`SEAL_HEADROOM`] and [`SEAL_TAILROOM`] around it) and says where the ESP packet goes,
+//!   [`Endpoint::handle_udp_in_place`] and [`Endpoint::handle_esp_in_place`] open ESP where
+//!   it lies and return the inner packet's range.
 //!
 //! The crates it builds on are re-exported: [`isakmp`] (message format), [`crypto`]
 //! (algorithms and providers), [`esp`], [`ah`], [`replay`], [`sad`] (SAD, SPD, PAD) and
@@ -23,6 +28,7 @@
 mod config;
 mod endpoint;
 mod event;
+mod in_place;
 mod keylog;
 #[cfg(feature = "os-random")]
 mod os_random;
@@ -36,6 +42,7 @@ pub use config::{
 };
 pub use endpoint::{ChildSaInfo, ConnectionInfo, Endpoint, IkeSaInfo, QueueDrops, Traffic};
 pub use event::{ChildRemoval, Dropped, Event, Output, SendOutcome};
+pub use in_place::{Delivered, SEAL_HEADROOM, SEAL_TAILROOM, SendInPlace, Transmit};
 pub use ipsec_ikev2::{
     CloseReason, DosProtection, IkeSaHandle, IkeSaState, IpsecProtocol, Mode, Path, PuzzlePolicy,
     UniquePolicy,
