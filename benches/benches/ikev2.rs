@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ipsec_crypto::{RUST_CRYPTO, SeededRandom, iana, prf_plus};
+use ipsec_crypto::{AWS_LC_RS, RUST_CRYPTO, SeededRandom, iana, prf_plus};
 use ipsec_ikev2::{DropReason, Endpoint, EndpointConfig, Event, PeerConfig, psk_auth};
 use ipsec_isakmp::{DhGroup, NotifyType};
 
@@ -43,9 +43,14 @@ fn established(endpoint: &mut Endpoint) -> bool {
     up
 }
 
-/// One whole handshake: two new endpoints, IKE_SA_INIT and IKE_AUTH, four datagrams.
+/// One whole handshake: two new endpoints, IKE_SA_INIT and IKE_AUTH, four datagrams; the
+/// initiator uses the responder's crypto provider.
 fn handshake(now: Instant, a_peer: &Arc<PeerConfig>, b_config: &EndpointConfig, seed: u64) {
-    let mut a = Endpoint::new(endpoint_config(), Box::new(SeededRandom::from_u64(seed))).unwrap();
+    let a_config = EndpointConfig {
+        provider: b_config.provider,
+        ..endpoint_config()
+    };
+    let mut a = Endpoint::new(a_config, Box::new(SeededRandom::from_u64(seed))).unwrap();
     let mut b = Endpoint::new(
         b_config.clone(),
         Box::new(SeededRandom::from_u64(seed ^ 0xb)),
@@ -155,6 +160,17 @@ fn bench(c: &mut Criterion) {
         b.iter(|| handshake(now, black_box(&a_peer), &b_config, 1))
     });
 
+    // The same with aws-lc-rs's key exchange and AEAD on both sides.
+    let b_aws_lc = EndpointConfig {
+        provider: &AWS_LC_RS,
+        ..responder_config(64)
+    };
+    handshake(now, &a_peer, &b_aws_lc, 1);
+    group.bench_function(
+        "handshake_psk_x25519_aes256gcm16_prfsha256_aws_lc_rs",
+        |b| b.iter(|| handshake(now, black_box(&a_peer), &b_aws_lc, 1)),
+    );
+
     // (b) The primitives it uses.
     let x25519 = RUST_CRYPTO.key_exchange(iana::DH_CURVE25519).unwrap();
     let mut rng = SeededRandom::from_u64(7);
@@ -255,14 +271,23 @@ fn bench(c: &mut Criterion) {
 }
 
 /// One side of a key exchange (key generation and shared secret) for every group of the
-/// default provider: `kx/<group>`.
+/// default provider, `kx/<group>`, and for the groups aws-lc-rs has its own code for,
+/// `kx/aws-lc-rs-<group>`.
 fn key_exchanges(c: &mut Criterion) {
     let mut group = c.benchmark_group("kx");
     group.sample_size(20);
     let mut rng = SeededRandom::from_u64(11);
-    for algorithm in RUST_CRYPTO.key_exchanges {
+    let aws_lc = [
+        iana::DH_CURVE25519,
+        iana::DH_ECP_256,
+        iana::DH_ECP_384,
+        iana::DH_ECP_521,
+    ]
+    .map(|id| ("aws-lc-rs-", AWS_LC_RS.key_exchange(id).unwrap()));
+    let default = RUST_CRYPTO.key_exchanges.iter().map(|a| ("", *a));
+    for (prefix, algorithm) in default.chain(aws_lc) {
         let peer_public = algorithm.start(&mut rng).unwrap().public_value().to_vec();
-        group.bench_function(format!("group{}", algorithm.group()), |b| {
+        group.bench_function(format!("{prefix}group{}", algorithm.group()), |b| {
             b.iter(|| {
                 let exchange = algorithm.start(&mut rng).unwrap();
                 black_box(exchange.public_value());

@@ -24,7 +24,8 @@
 //!
 //! [`RUST_CRYPTO`] (pure Rust) is the default provider. The `ring` and `aws-lc-rs` features
 //! add providers whose AEADs come from those libraries and run about twice as fast for
-//! AES-GCM and three times as fast for ChaCha20-Poly1305 (see `docs/performance.md`).
+//! AES-GCM and three times as fast for ChaCha20-Poly1305; the aws-lc-rs provider also does
+//! Curve25519 and ECP-256/384/521 two to eight times as fast (see `docs/performance.md`).
 //!
 //! Keys live in types that zeroize on drop ([`SecretBytes`], the RustCrypto ciphers' own
 //! zeroizing key schedules); ICVs are compared in constant time.

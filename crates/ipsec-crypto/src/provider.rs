@@ -106,6 +106,27 @@ const KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] = &[
     &modp::Modp1024,
     &modp::Modp1536,
 ];
+/// aws-lc-rs's key exchanges (Curve25519, ECP-256/384/521) first, then RustCrypto's for
+/// the groups aws-lc-rs does not offer.
+#[cfg(feature = "aws-lc-rs")]
+const AWS_LC_KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] = &[
+    &crate::kx::aws_lc::X25519,
+    &crate::kx::aws_lc::ECP_256,
+    &crate::kx::aws_lc::ECP_384,
+    &crate::kx::aws_lc::ECP_521,
+    &x448::X448,
+    &ecp::BrainpoolP224,
+    &ecp::BrainpoolP256,
+    &ecp::BrainpoolP384,
+    &ecp::BrainpoolP512,
+    &modp::Modp2048,
+    &modp::Modp3072,
+    &modp::Modp4096,
+    &modp::Modp6144,
+    &modp::Modp8192,
+    &modp::Modp1024,
+    &modp::Modp1536,
+];
 /// The AEADs every provider takes from RustCrypto: the shorter ICVs, AES-CCM and AES-GMAC.
 const RUST_CRYPTO_ONLY_AEADS: [&dyn AeadAlgorithm; 17] = [
     &rustcrypto::AES_128_GCM_12,
@@ -168,7 +189,8 @@ pub static RUST_CRYPTO: CryptoProvider = CryptoProvider {
 };
 
 /// ring's AES-GCM (128 and 256-bit keys, 16-byte ICV) and ChaCha20-Poly1305; every other
-/// algorithm from RustCrypto.
+/// algorithm from RustCrypto. Key exchanges too: ring generates keys only from its own
+/// random source, which a sans-IO library does not own.
 #[cfg(feature = "ring")]
 pub static RING: CryptoProvider = CryptoProvider {
     name: "ring",
@@ -184,8 +206,9 @@ pub static RING: CryptoProvider = CryptoProvider {
     key_exchanges: KEY_EXCHANGES,
 };
 
-/// aws-lc-rs's AES-GCM (16-byte ICV) and ChaCha20-Poly1305; every other algorithm from
-/// RustCrypto.
+/// aws-lc-rs's AES-GCM (16-byte ICV), ChaCha20-Poly1305 and key exchanges (Curve25519,
+/// ECP-256/384/521, with private values drawn from the caller's random source); every
+/// other algorithm from RustCrypto.
 #[cfg(feature = "aws-lc-rs")]
 pub static AWS_LC_RS: CryptoProvider = CryptoProvider {
     name: "aws-lc-rs",
@@ -198,7 +221,7 @@ pub static AWS_LC_RS: CryptoProvider = CryptoProvider {
     ciphers: RUST_CRYPTO_CIPHERS,
     integrity: RUST_CRYPTO_INTEGRITY,
     prfs: RUST_CRYPTO_PRFS,
-    key_exchanges: KEY_EXCHANGES,
+    key_exchanges: AWS_LC_KEY_EXCHANGES,
 };
 
 static PROVIDERS: &[&CryptoProvider] = &[

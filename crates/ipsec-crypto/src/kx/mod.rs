@@ -5,6 +5,8 @@ use core::fmt::Debug;
 
 use crate::{CryptoError, SecretBytes, SecureRandom};
 
+#[cfg(feature = "aws-lc-rs")]
+pub(crate) mod aws_lc;
 mod brainpool;
 pub(crate) mod ecp;
 pub(crate) mod modp;
