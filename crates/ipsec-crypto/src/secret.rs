@@ -47,13 +47,13 @@ impl SecretBytes {
         self.0.is_empty()
     }
 
-    /// Splits off the first `len` bytes as their own secret; `None` if there are fewer.
+    /// Splits off the first `len` bytes as their own secret, in an allocation of exactly
+    /// `len` bytes; `None` if there are fewer. The bytes moved down in this secret's buffer
+    /// leave copies in its spare capacity, which are wiped with it.
     pub fn take_front(&mut self, len: usize) -> Option<Self> {
-        if len > self.0.len() {
-            return None;
-        }
-        let rest = self.0.split_off(len);
-        Some(Self(core::mem::replace(&mut self.0, rest)))
+        let front = Self(self.0.get(..len)?.to_vec());
+        self.0.drain(..len);
+        Some(front)
     }
 }
 
@@ -76,4 +76,27 @@ impl fmt::Debug for SecretBytes {
 /// payloads and cookies).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Each key split from a stream holds its own bytes, in a buffer of its own size: an
+    /// SA keeps only what it needs, not the stream.
+    #[test]
+    fn take_front_splits_exactly() {
+        let mut stream = SecretBytes::new((0u8..100).collect());
+        let first = stream.take_front(32).unwrap();
+        let none = stream.take_front(0).unwrap();
+        let second = stream.take_front(16).unwrap();
+        assert_eq!(first.expose(), (0u8..32).collect::<Vec<_>>());
+        assert_eq!(second.expose(), (32u8..48).collect::<Vec<_>>());
+        assert!(none.is_empty());
+        assert_eq!((first.0.capacity(), none.0.capacity()), (32, 0));
+        assert_eq!(stream.expose(), (48u8..100).collect::<Vec<_>>());
+        assert!(stream.take_front(53).is_none());
+        assert_eq!(stream.len(), 52);
+    }
 }

@@ -698,12 +698,14 @@ impl Endpoint {
         if !std::mem::take(&mut sa.just_established) || sa.is_closed() {
             return Vec::new();
         }
-        let (Some(peer), Some(peer_id), Some(nonces), Some(established_at)) =
-            (&sa.peer, &sa.peer_id, sa.nonces(), sa.established_at)
+        let (Some(peer), Some(nonces), Some(established_at)) =
+            (&sa.peer, sa.nonces(), sa.established_at)
         else {
             return Vec::new();
         };
-        let key = (peer.name.clone(), peer.local_id.clone(), peer_id.clone());
+        let Some(key) = sa.identity_key() else {
+            return Vec::new();
+        };
         let new = Established {
             handle,
             remote: sa.path.remote.ip(),
@@ -755,8 +757,9 @@ impl Endpoint {
             self.by_spi.entry(*spi).or_insert(handle);
         }
         if closed {
-            self.sas.remove(&handle);
-            self.identities.remove(handle);
+            if let Some(key) = self.sas.remove(&handle).and_then(|sa| sa.identity_key()) {
+                self.identities.remove(&key, handle);
+            }
             if let Some(old) = self.deadlines.remove(&handle) {
                 self.timers.remove(&(old, handle));
             }

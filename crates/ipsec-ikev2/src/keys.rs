@@ -5,7 +5,7 @@ use ipsec_crypto::{CryptoError, Prf, SecretBytes, prf_plus};
 /// The seven keys of an IKE SA (RFC 7296 §2.14), each zeroized on drop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IkeKeys {
-    /// SKEYSEED itself, kept for the key log and rekeying.
+    /// SKEYSEED itself, for the key log (wiped once the IKE SA is up).
     pub skeyseed: SecretBytes,
     /// SK_d: keys the Child SAs and rekeyed IKE SAs.
     pub sk_d: SecretBytes,
@@ -21,6 +21,26 @@ pub struct IkeKeys {
     pub sk_pi: SecretBytes,
     /// SK_pr: the responder's AUTH payload key.
     pub sk_pr: SecretBytes,
+}
+
+impl IkeKeys {
+    /// Wipes every key but SK_d, once the IKE SA is authenticated and its key log (if any)
+    /// taken: SK_d keys its Child SAs and its rekey (RFC 7296 §2.17, §2.18); SK_e and SK_a
+    /// live on inside the SK payload's keyed ciphers; SK_p and SKEYSEED are spent (§2.14,
+    /// §2.15). A gateway holding many IKE SAs keeps one key each, not eight.
+    pub(crate) fn keep_only_sk_d(&mut self) {
+        for spent in [
+            &mut self.skeyseed,
+            &mut self.sk_ai,
+            &mut self.sk_ar,
+            &mut self.sk_ei,
+            &mut self.sk_er,
+            &mut self.sk_pi,
+            &mut self.sk_pr,
+        ] {
+            *spent = SecretBytes::default();
+        }
+    }
 }
 
 /// The lengths of the keys a negotiated suite takes.

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use ipsec_crypto::{
     AEAD_IV_LEN, Aead, AeadAlgorithm, Cipher, CipherAlgorithm, CryptoError, CryptoProvider,
-    Integrity, IntegrityAlgorithm, SecureRandom,
+    Integrity, IntegrityAlgorithm, SecretBytes, SecureRandom,
 };
 use ipsec_isakmp::payload::{chain_len, emit_chain, first_type};
 use ipsec_isakmp::{
@@ -58,18 +58,24 @@ impl IkeSuite {
         }
     }
 
-    /// The protection of one direction, keyed with SK_e and SK_a of that direction.
+    /// The protection of one direction, with SK_e and SK_a of that direction; keys the
+    /// algorithms once to refuse unusable keys now.
     pub(crate) fn key(&self, sk_e: &[u8], sk_a: &[u8]) -> Result<SkDirection, CryptoError> {
-        Ok(match self.cipher {
-            SuiteCipher::Aead(aead) => SkDirection::Aead {
-                aead: aead.new_key(sk_e)?,
+        let direction = match self.cipher {
+            SuiteCipher::Aead(algorithm) => SkDirection::Aead {
+                algorithm,
+                key: SecretBytes::copy_from(sk_e),
                 counter: 0,
             },
             SuiteCipher::CipherIntegrity(cipher, integrity) => SkDirection::CipherIntegrity {
-                cipher: cipher.new_key(sk_e)?,
-                integrity: integrity.new_key(sk_a)?,
+                cipher,
+                integrity,
+                sk_e: SecretBytes::copy_from(sk_e),
+                sk_a: SecretBytes::copy_from(sk_a),
             },
-        })
+        };
+        direction.keyed()?;
+        Ok(direction)
     }
 }
 
@@ -104,23 +110,43 @@ pub(crate) fn supported(
     lookup_cipher(provider, encryption, integrity).is_some()
 }
 
-/// One direction's SK protection, keyed.
+/// One direction's SK protection: the algorithms and their keys, keyed for each message.
+/// An established IKE SA sends and receives few messages (rekeys, DPD, deletes), and a
+/// gateway holds many: the raw keys take a few dozen bytes where the keyed schedules would
+/// take hundreds, and keying costs well under a microsecond a message.
 pub(crate) enum SkDirection {
     /// An AEAD; the IV is a per-key counter, unique as RFC 5282 §3.1 requires.
-    Aead { aead: Box<dyn Aead>, counter: u64 },
+    Aead {
+        algorithm: &'static dyn AeadAlgorithm,
+        /// SK_e with the salt (RFC 5282 §7.1).
+        key: SecretBytes,
+        counter: u64,
+    },
     /// A block cipher with a random IV (RFC 7296 §3.14) and an integrity check over the whole
     /// message.
     CipherIntegrity {
-        cipher: Box<dyn Cipher>,
-        integrity: Box<dyn Integrity>,
+        cipher: &'static dyn CipherAlgorithm,
+        integrity: &'static dyn IntegrityAlgorithm,
+        sk_e: SecretBytes,
+        sk_a: SecretBytes,
     },
+}
+
+/// One direction's algorithms keyed for one message.
+enum Keyed {
+    Aead(Box<dyn Aead>),
+    CipherIntegrity(Box<dyn Cipher>, Box<dyn Integrity>),
 }
 
 impl core::fmt::Debug for SkDirection {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::Aead { aead, .. } => write!(f, "SkDirection::Aead({:?})", aead.spec()),
-            Self::CipherIntegrity { cipher, integrity } => write!(
+            Self::Aead { algorithm, .. } => {
+                write!(f, "SkDirection::Aead({:?})", algorithm.spec())
+            }
+            Self::CipherIntegrity {
+                cipher, integrity, ..
+            } => write!(
                 f,
                 "SkDirection::CipherIntegrity({:?}, {:?})",
                 cipher.spec(),
@@ -162,6 +188,22 @@ pub enum SkError {
 }
 
 impl SkDirection {
+    /// The algorithms keyed with this direction's keys.
+    fn keyed(&self) -> Result<Keyed, CryptoError> {
+        Ok(match self {
+            Self::Aead { algorithm, key, .. } => Keyed::Aead(algorithm.new_key(key.expose())?),
+            Self::CipherIntegrity {
+                cipher,
+                integrity,
+                sk_e,
+                sk_a,
+            } => Keyed::CipherIntegrity(
+                cipher.new_key(sk_e.expose())?,
+                integrity.new_key(sk_a.expose())?,
+            ),
+        })
+    }
+
     fn iv_len(&self) -> usize {
         match self {
             Self::Aead { .. } => AEAD_IV_LEN,
@@ -171,7 +213,7 @@ impl SkDirection {
 
     fn icv_len(&self) -> usize {
         match self {
-            Self::Aead { aead, .. } => aead.spec().icv_len,
+            Self::Aead { algorithm, .. } => algorithm.spec().icv_len,
             Self::CipherIntegrity { integrity, .. } => integrity.spec().icv_len,
         }
     }
@@ -232,17 +274,18 @@ impl SkDirection {
         if let Some(pad_length) = plaintext.last_mut() {
             *pad_length = u8::try_from(padding).map_err(|_| crate::Error::Internal("padding"))?;
         }
+        let keyed = self.keyed()?;
         let (aad, body) = bytes.split_at_mut(body_start);
         let (iv, in_out) = body.split_at_mut(iv_len);
-        match self {
-            Self::Aead { aead, counter } => {
+        match (keyed, self) {
+            (Keyed::Aead(aead), Self::Aead { counter, .. }) => {
                 *counter = counter
                     .checked_add(1)
                     .ok_or(crate::Error::Internal("IKE IV counter exhausted"))?;
                 iv.copy_from_slice(&counter.to_be_bytes());
                 aead.seal_in_place(&counter.to_be_bytes(), aad, in_out)?;
             }
-            Self::CipherIntegrity { cipher, integrity } => {
+            (Keyed::CipherIntegrity(cipher, integrity), _) => {
                 rng.fill(iv)?;
                 let plaintext = in_out
                     .get_mut(..plaintext_len)
@@ -251,6 +294,9 @@ impl SkDirection {
                 let signed_len = bytes.len() - icv_len;
                 let (signed, icv) = bytes.split_at_mut(signed_len);
                 integrity.compute(&[signed], icv)?;
+            }
+            (Keyed::Aead(_), Self::CipherIntegrity { .. }) => {
+                return Err(crate::Error::Internal("SK keys"));
             }
         }
         Ok(Bytes::from(bytes))
@@ -280,8 +326,8 @@ impl SkDirection {
             .get(body_start..body_start + body_len)
             .ok_or(SkError::Truncated)?;
         let (iv, rest) = body.split_at(iv_len);
-        let mut plaintext = match self {
-            Self::Aead { aead, .. } => {
+        let mut plaintext = match self.keyed().map_err(|_| SkError::Unsupported)? {
+            Keyed::Aead(aead) => {
                 let iv: [u8; AEAD_IV_LEN] = iv.try_into().map_err(|_| SkError::Truncated)?;
                 let mut in_out = rest.to_vec();
                 aead.open_in_place(&iv, aad, &mut in_out)
@@ -289,7 +335,7 @@ impl SkDirection {
                 in_out.truncate(in_out.len() - icv_len);
                 in_out
             }
-            Self::CipherIntegrity { cipher, integrity } => {
+            Keyed::CipherIntegrity(cipher, integrity) => {
                 let signed_len = datagram.len() - icv_len;
                 let (signed, icv) = datagram.split_at(signed_len);
                 integrity

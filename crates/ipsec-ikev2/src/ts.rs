@@ -75,6 +75,8 @@ pub fn narrow(proposed: &[TrafficSelector], allowed: &[TrafficSelector]) -> Vec<
             }
         }
     }
+    // Kept by every Child SA: no spare capacity (usually one selector, not four slots).
+    out.shrink_to_fit();
     out
 }
 

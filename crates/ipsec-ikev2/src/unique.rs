@@ -31,6 +31,9 @@ use crate::tables::release;
 /// Whose IKE SAs are compared: the connection's name, our identity and the peer's.
 pub(crate) type IdentityKey = (String, Identification, Identification);
 
+/// An IKE SA's nonces, Ni and Nr, each in an allocation of its own size.
+pub(crate) type Nonces = (Box<[u8]>, Box<[u8]>);
+
 /// What the index keeps of one established IKE SA.
 #[derive(Debug, Clone)]
 pub(crate) struct Established {
@@ -41,7 +44,61 @@ pub(crate) struct Established {
     /// Whether we initiated it.
     pub(crate) initiator: bool,
     /// Its IKE_SA_INIT nonces, Ni and Nr.
-    pub(crate) nonces: (Vec<u8>, Vec<u8>),
+    pub(crate) nonces: Nonces,
+}
+
+/// The established IKE SAs of one identity pair: nearly always one, held without a map;
+/// many (a shared identity under `unique = no`) in a map by handle, so that adding and
+/// removing one stays O(1) however many share it.
+#[derive(Debug)]
+enum Holders {
+    One(Established),
+    Many(HashMap<IkeSaHandle, Established, FixedState>),
+}
+
+impl Holders {
+    fn len(&self) -> usize {
+        match self {
+            Self::One(_) => 1,
+            Self::Many(sas) => sas.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Established> {
+        let (one, many) = match self {
+            Self::One(sa) => (Some(sa), None),
+            Self::Many(sas) => (None, Some(sas.values())),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+
+    /// Adds (or replaces) `sa`.
+    fn insert(&mut self, sa: Established) {
+        match self {
+            Self::One(only) if only.handle == sa.handle => *only = sa,
+            Self::One(only) => {
+                let mut sas = HashMap::with_capacity_and_hasher(2, FixedState::default());
+                sas.insert(only.handle, only.clone());
+                sas.insert(sa.handle, sa);
+                *self = Self::Many(sas);
+            }
+            Self::Many(sas) => {
+                sas.insert(sa.handle, sa);
+            }
+        }
+    }
+
+    /// Removes `handle`; whether none are left.
+    fn remove(&mut self, handle: IkeSaHandle) -> bool {
+        match self {
+            Self::One(only) => only.handle == handle,
+            Self::Many(sas) => {
+                sas.remove(&handle);
+                release(sas);
+                sas.is_empty()
+            }
+        }
+    }
 }
 
 /// What to do with another IKE SA of the same identities.
@@ -54,11 +111,11 @@ pub(crate) enum Verdict {
 }
 
 /// The established IKE SAs by identities. Keys hold peer-chosen identities, so the map's
-/// hash is seeded at random.
+/// hash is seeded at random. An IKE SA is removed by its key, which the endpoint rebuilds
+/// from the IKE SA: no second map from handle to key.
 #[derive(Debug, Default)]
 pub(crate) struct Identities {
-    by_key: HashMap<IdentityKey, HashMap<IkeSaHandle, Established, FixedState>, RandomState>,
-    key_of: HashMap<IkeSaHandle, IdentityKey, RandomState>,
+    by_key: HashMap<IdentityKey, Holders, RandomState>,
 }
 
 impl Identities {
@@ -71,7 +128,7 @@ impl Identities {
     ) -> bool {
         self.by_key
             .get(&(connection.to_string(), local.clone(), remote.clone()))
-            .is_some_and(|sas| !sas.is_empty())
+            .is_some_and(|sas| sas.len() > 0)
     }
 
     /// Whether a new IKE SA of `peer` with the peer `id` would pass `limit` established
@@ -105,7 +162,7 @@ impl Identities {
         }
         let key = (peer.name.clone(), peer.local_id.clone(), id.clone());
         self.by_key.get(&key).is_some_and(|sas| {
-            sas.values()
+            sas.iter()
                 .any(|sa| sa.remote != remote && sa.established_at < created_at)
         })
     }
@@ -120,8 +177,11 @@ impl Identities {
         policy: UniquePolicy,
         initial_contact: bool,
     ) -> Vec<Verdict> {
-        let sas = self.by_key.entry(key.clone()).or_default();
         let mut verdicts = Vec::new();
+        let Some(sas) = self.by_key.get_mut(&key) else {
+            self.by_key.insert(key, Holders::One(new));
+            return verdicts;
+        };
         let acts = match policy {
             UniquePolicy::Replace | UniquePolicy::Keep => true,
             UniquePolicy::No => initial_contact,
@@ -130,7 +190,7 @@ impl Identities {
         // With nothing to decide, no look at the others: a shared identity under `no` may
         // have many IKE SAs.
         if acts {
-            for old in sas.values() {
+            for old in sas.iter() {
                 let older = old.established_at < new.created_at;
                 if initial_contact && policy != UniquePolicy::Never && older {
                     verdicts.push(Verdict::Abandon(old.handle));
@@ -155,23 +215,17 @@ impl Identities {
                 }
             }
         }
-        sas.insert(new.handle, new.clone());
-        self.key_of.insert(new.handle, key);
+        sas.insert(new);
         verdicts
     }
 
-    /// Forgets an IKE SA that closed.
-    pub(crate) fn remove(&mut self, handle: IkeSaHandle) {
-        let Some(key) = self.key_of.remove(&handle) else {
-            return;
-        };
-        if let Some(sas) = self.by_key.get_mut(&key) {
-            sas.remove(&handle);
-            if sas.is_empty() {
-                self.by_key.remove(&key);
-            }
+    /// Forgets an IKE SA that closed, filed under `key`.
+    pub(crate) fn remove(&mut self, key: &IdentityKey, handle: IkeSaHandle) {
+        if let Some(sas) = self.by_key.get_mut(key)
+            && sas.remove(handle)
+        {
+            self.by_key.remove(key);
+            release(&mut self.by_key);
         }
-        release(&mut self.key_of);
-        release(&mut self.by_key);
     }
 }

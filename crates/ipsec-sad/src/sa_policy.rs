@@ -94,10 +94,11 @@ struct Table {
 
 impl Table {
     fn file(&mut self, local: Prefix, remote: Prefix, candidate: Candidate) {
-        self.buckets
-            .entry((local, remote))
-            .or_default()
-            .push(candidate);
+        // Grown one at a time: most buckets hold one peer's selector, and a gateway has
+        // many buckets.
+        let bucket = self.buckets.entry((local, remote)).or_default();
+        bucket.reserve_exact(1);
+        bucket.push(candidate);
         let count = self.per_lengths.entry((local.0, remote.0)).or_default();
         *count += 1;
         if *count == 1 {
@@ -241,7 +242,7 @@ fn keys(selector: &Selector) -> Vec<Key> {
 /// What the index keeps per SA, to unfile it.
 #[derive(Debug, Clone)]
 struct Installed {
-    keys: Vec<Key>,
+    keys: Box<[Key]>,
 }
 
 /// Outbound SAs by the SPD entry and traffic selectors they were negotiated for.
@@ -291,7 +292,12 @@ impl SaPolicies {
                 }
             }
         }
-        self.installed.insert(sa, Installed { keys: filed });
+        self.installed.insert(
+            sa,
+            Installed {
+                keys: filed.into_boxed_slice(),
+            },
+        );
     }
 
     /// Unfiles `sa`; whether it was filed.

@@ -3,7 +3,9 @@
 
 use alloc::boxed::Box;
 
-use aes::{Aes128, Aes192, Aes256};
+// GCM and CCM run AES forward only: the encrypt-only key schedules are half the size
+// (176 bytes less per AES-128 key), and an SA holds one per direction.
+use aes::{Aes128Enc as Aes128, Aes192Enc as Aes192, Aes256Enc as Aes256};
 use aes_gcm::AesGcm;
 use aes_gcm::aead::array::ArraySize;
 use aes_gcm::aead::consts::{U8, U11, U12, U16};

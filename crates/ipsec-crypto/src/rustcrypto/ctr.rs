@@ -3,7 +3,8 @@
 use alloc::boxed::Box;
 
 use aes::cipher::{BlockCipherEncrypt, InnerIvInit, KeyInit, StreamCipher};
-use aes::{Aes128, Aes192, Aes256};
+// CTR runs AES forward only: the encrypt-only key schedules are half the size.
+use aes::{Aes128Enc as Aes128, Aes192Enc as Aes192, Aes256Enc as Aes256};
 use zeroize::Zeroize;
 
 use crate::cipher::{Cipher, CipherAlgorithm, CipherSpec};

@@ -4,7 +4,8 @@
 use alloc::boxed::Box;
 
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
-use aes::{Aes128, Aes256};
+// GMAC runs AES forward only: the encrypt-only key schedules are half the size.
+use aes::{Aes128Enc as Aes128, Aes256Enc as Aes256};
 use subtle::ConstantTimeEq;
 
 use super::gmac_core::{BLOCK, GmacKey};

@@ -3,7 +3,8 @@
 
 use alloc::boxed::Box;
 
-use aes::Aes128;
+// XCBC runs AES forward only: the encrypt-only key schedule is half the size.
+use aes::Aes128Enc as Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use zeroize::Zeroize;
 

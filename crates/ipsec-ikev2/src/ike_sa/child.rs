@@ -629,7 +629,7 @@ impl IkeSa {
                 self.set_child_state(peer_child, ChildState::Redundant);
             }
         }
-        self.children.push(child);
+        self.add_child(child);
         ctx.events.push_back(Event::ChildSaReady(ready));
         Ok(())
     }
@@ -812,7 +812,7 @@ impl IkeSa {
         }
         let configs: Vec<Arc<ChildConfig>> = peer.children.clone();
         let created = self.respond_create_child(ctx, message_id, &payloads, configs, None)?;
-        self.children.push(created.child);
+        self.add_child(created.child);
         ctx.events.push_back(Event::ChildSaReady(created.ready));
         Ok(())
     }
@@ -872,7 +872,7 @@ impl IkeSa {
             }
         }
         self.mark_replaced(old_spi);
-        self.children.push(created.child);
+        self.add_child(created.child);
         ctx.events.push_back(Event::ChildSaReady(created.ready));
         Ok(())
     }

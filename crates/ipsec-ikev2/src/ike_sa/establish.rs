@@ -511,7 +511,7 @@ impl IkeSa {
         ctx.events
             .push_back(self.established_event(ctx, &secured, id_r.clone()));
         match self.accept_auth_child(ctx, &child, &secured, &payloads, child_spi) {
-            Ok(child) => self.children.push(child),
+            Ok(child) => self.add_child(child),
             Err(reason) => {
                 ctx.child_spis.remove(&child_spi);
                 ctx.events.push_back(Event::ChildSaFailed {
@@ -522,7 +522,9 @@ impl IkeSa {
                 });
             }
         }
-        self.state = State::Established(Box::new(secured));
+        let mut secured = Box::new(secured);
+        secured.forget_spent_secrets();
+        self.state = State::Established(secured);
         self.start_lifetime(ctx)?;
         Ok(())
     }
@@ -819,7 +821,7 @@ impl IkeSa {
         };
         match child {
             Ok((child, ready)) => {
-                self.children.push(child);
+                self.add_child(child);
                 ctx.events.push_back(Event::ChildSaReady(ready));
             }
             Err((name, reason)) => {
@@ -838,6 +840,8 @@ impl IkeSa {
                 });
             }
         }
+        let mut secured = secured;
+        secured.forget_spent_secrets();
         self.state = State::Established(secured);
         self.schedule_keepalive(ctx);
         self.start_lifetime(ctx)?;

@@ -90,6 +90,9 @@ impl IkeSa {
             algorithms: secured.suite.algorithms,
             keys: self.key_log(ctx, secured),
         });
+        if let State::Established(secured) = &mut self.state {
+            secured.forget_spent_secrets();
+        }
         Ok(old)
     }
 

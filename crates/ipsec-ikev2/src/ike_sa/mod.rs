@@ -158,6 +158,18 @@ pub(super) struct Secured {
     init_response: Bytes,
 }
 
+impl Secured {
+    /// Drops what only authentication needed, once the IKE SA is up and its key log (if
+    /// any) taken: SK_p, the raw SK_e and SK_a keys, SKEYSEED and both IKE_SA_INIT messages
+    /// (RFC 7296 §2.15's RealMessage1 and 2). The nonces stay: the identity index compares
+    /// them (INITIAL_CONTACT, `unique`) and a rekey collision needs the new SA's.
+    fn forget_spent_secrets(&mut self) {
+        self.keys.keep_only_sk_d();
+        self.init_request = Bytes::new();
+        self.init_response = Bytes::new();
+    }
+}
+
 /// An IKE SA that is not (or not yet, or no longer) the current one: its SPIs, keys and
 /// window (RFC 7296 §2.8: a rekey briefly leaves two or three IKE SAs between the peers).
 pub(super) struct Channel {
@@ -430,9 +442,24 @@ impl IkeSa {
         }
     }
 
+    /// Files a Child SA under this IKE SA, growing the list by one: most IKE SAs carry one
+    /// Child SA, and a gateway holds many IKE SAs.
+    fn add_child(&mut self, child: ChildSa) {
+        self.children.reserve_exact(1);
+        self.children.push(child);
+    }
+
     /// The current IKE SA's nonces, Ni and Nr, once it has keys.
-    pub(crate) fn nonces(&self) -> Option<(Vec<u8>, Vec<u8>)> {
-        self.secured().map(|s| (s.ni.clone(), s.nr.clone()))
+    pub(crate) fn nonces(&self) -> Option<crate::unique::Nonces> {
+        self.secured()
+            .map(|s| (s.ni.as_slice().into(), s.nr.as_slice().into()))
+    }
+
+    /// The identities it is filed under once established: its connection's name, our
+    /// identity and the peer's.
+    pub(crate) fn identity_key(&self) -> Option<crate::unique::IdentityKey> {
+        let (peer, peer_id) = (self.peer.as_ref()?, self.peer_id.as_ref()?);
+        Some((peer.name.clone(), peer.local_id.clone(), peer_id.clone()))
     }
 
     /// Ends the IKE SA at once, without a message (RFC 7296 §2.4: after INITIAL_CONTACT
