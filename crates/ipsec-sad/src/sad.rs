@@ -452,22 +452,35 @@ impl<S> SaEntry<S> {
         self.expired
     }
 
-    fn add_timers(&self, shared: &mut Shared) {
-        let lifetime = &self.config.lifetime;
-        if let Some(at) = lifetime.soft.time {
-            shared.timers.insert((at, self.id, Stage::Soft));
+    /// The one deadline the entry waits for: its soft time limit until that is crossed
+    /// (by time or volume), then its hard one; none once it has expired. One timer per
+    /// entry, not two: a gateway holds many.
+    fn next_deadline(&self) -> Option<(Instant, Stage)> {
+        if self.expired.is_some() {
+            return None;
         }
-        if let Some(at) = lifetime.hard.time {
-            shared.timers.insert((at, self.id, Stage::Hard));
+        let lifetime = &self.config.lifetime;
+        let soft = (!self.rekey_requested)
+            .then_some(lifetime.soft.time)
+            .flatten()
+            .map(|at| (at, Stage::Soft));
+        let hard = lifetime.hard.time.map(|at| (at, Stage::Hard));
+        match (soft, hard) {
+            (Some(soft), Some(hard)) if hard.0 < soft.0 => Some(hard),
+            (soft, hard) => soft.or(hard),
         }
     }
 
-    fn remove_timer(&self, stage: Stage, shared: &mut Shared) {
-        let limits = match stage {
-            Stage::Soft => &self.config.lifetime.soft,
-            Stage::Hard => &self.config.lifetime.hard,
-        };
-        if let Some(at) = limits.time {
+    /// Files the entry's next deadline.
+    fn schedule(&self, shared: &mut Shared) {
+        if let Some((at, stage)) = self.next_deadline() {
+            shared.timers.insert((at, self.id, stage));
+        }
+    }
+
+    /// Takes the entry's next deadline out of the file (before its state changes).
+    fn unschedule(&self, shared: &mut Shared) {
+        if let Some((at, stage)) = self.next_deadline() {
             shared.timers.remove(&(at, self.id, stage));
         }
     }
@@ -477,8 +490,9 @@ impl<S> SaEntry<S> {
         if self.rekey_requested || self.expired.is_some() {
             return;
         }
+        self.unschedule(shared);
         self.rekey_requested = true;
-        self.remove_timer(Stage::Soft, shared);
+        self.schedule(shared);
         shared
             .events
             .push_back(SadEvent::RekeyNeeded { sa: self.id, limit });
@@ -489,10 +503,9 @@ impl<S> SaEntry<S> {
         if self.expired.is_some() {
             return;
         }
+        self.unschedule(shared);
         self.expired = Some(limit);
         self.sa = None;
-        self.remove_timer(Stage::Soft, shared);
-        self.remove_timer(Stage::Hard, shared);
         shared
             .events
             .push_back(SadEvent::Expired { sa: self.id, limit });
@@ -527,7 +540,7 @@ impl<S> SaEntry<S> {
         }
     }
 
-    /// Applies a deadline that has come.
+    /// Applies a deadline that has come (already taken out of the file).
     fn fire(&mut self, stage: Stage, shared: &mut Shared) {
         match stage {
             Stage::Soft => self.request_rekey(LimitKind::Time, shared),
@@ -535,10 +548,9 @@ impl<S> SaEntry<S> {
         }
     }
 
-    /// Removes the entry's deadlines when the entry is removed.
+    /// Removes the entry's deadline when the entry is removed.
     fn forget_timers(&self, shared: &mut Shared) {
-        self.remove_timer(Stage::Soft, shared);
-        self.remove_timer(Stage::Hard, shared);
+        self.unschedule(shared);
     }
 }
 
@@ -658,7 +670,7 @@ impl Sad {
             .insert(spi, SaEntry::new(SaId::Inbound { spi }, sa, config))
             .map_err(|_| SadError::DuplicateSpi { spi })?;
         if let Some(entry) = self.inbound.get_mut(spi) {
-            entry.add_timers(&mut self.shared);
+            entry.schedule(&mut self.shared);
         }
         Ok(())
     }
@@ -685,7 +697,7 @@ impl Sad {
         };
         let handle = OutboundHandle { index, generation };
         let entry = SaEntry::new(SaId::Outbound { handle, spi }, sa, config);
-        entry.add_timers(&mut self.shared);
+        entry.schedule(&mut self.shared);
         match self.outbound.get_mut(index) {
             Some(slot) => *slot = Slot::Occupied(entry),
             None => self.outbound.push(Slot::Occupied(entry)),
