@@ -87,14 +87,14 @@ fn esp_sa(
     size: usize,
     transform: impl Fn() -> EspTransform,
 ) {
-    let mut out = OutboundSa::new(0x1000, false, transform());
+    let out = OutboundSa::new(0x1000, false, transform());
     let mut buf = vec![0u8; out.packet_len(size)];
     c.bench_function(
         BenchmarkId::new(format!("{provider}-esp-seal"), size),
         |b| b.iter(|| out.seal(black_box(&mut buf), size, 4).unwrap()),
     );
     // Each opened packet needs a fresh sequence number: the untimed setup seals it.
-    let mut sender = OutboundSa::new(0x2000, false, transform());
+    let sender = OutboundSa::new(0x2000, false, transform());
     let mut sa = InboundSa::new(0x2000, ReplayWindow::new(64, false).unwrap(), transform());
     let mut template = vec![0u8; sender.packet_len(size)];
     c.bench_function(

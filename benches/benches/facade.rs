@@ -112,7 +112,7 @@ fn bench(c: &mut Criterion) {
             group.throughput(Throughput::Bytes(size as u64));
             let packet = inner_packet(size);
 
-            let mut bare = OutboundSa::new(0x1000, false, transform());
+            let bare = OutboundSa::new(0x1000, false, transform());
             let mut buf = vec![0u8; bare.packet_len(size)];
             group.bench_function(BenchmarkId::new("bare-seal", size), |bencher| {
                 bencher.iter(|| bare.seal(black_box(&mut buf), size, 4).unwrap())
@@ -136,7 +136,7 @@ fn bench(c: &mut Criterion) {
             });
 
             // Each opened packet needs a fresh sequence number: the untimed setup seals it.
-            let mut sender = OutboundSa::new(0x2000, false, transform());
+            let sender = OutboundSa::new(0x2000, false, transform());
             let mut receiver =
                 InboundSa::new(0x2000, ReplayWindow::new(64, false).unwrap(), transform());
             let mut template = vec![0u8; sender.packet_len(size)];

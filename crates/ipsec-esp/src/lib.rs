@@ -1,8 +1,7 @@
 //! The ESP packet format (RFC 4303 §2): the header in the clear, and the trailer inside the
 //! decrypted plaintext.
 //!
-//! What is here today is the wire format only, in two layers as smoltcp's `wire` module has
-//! them:
+//! The wire format comes in two layers, as smoltcp's `wire` module has them:
 //!
 //! - **Views** wrap a byte buffer after a checked constructor (`new_checked`) has verified
 //!   every length they rely on, and read or write fields in place without copying.
@@ -14,10 +13,13 @@
 //!   for a cipher's block size with the default padding of RFC 4303 §2.4, and
 //!   [`check_default_padding`] checks that padding on receipt.
 //!
-//! The cryptographic transforms (seal and open in place for one SA, with the IV, the ICV,
-//! extended sequence numbers and the anti-replay window) are not written yet; they come in a
-//! later change, on top of these types. Until then nothing here encrypts, decrypts or
-//! verifies an ICV.
+//! On top of them, one SA's protection in place in the caller's buffer (RFC 4303 §3):
+//! [`OutboundSa::seal`] and [`InboundSa::open`], with the IV, the ICV, extended sequence
+//! numbers, padding and the anti-replay window, for every [`EspTransform`]. Both can be
+//! shared by threads: sealing takes `&self` (the sequence counter is atomic), and
+//! [`InboundKeys::open`] takes `&self` with the window apart, any [`ReplayGuard`]: a
+//! [`ReplayWindow`](ipsec_replay::ReplayWindow) for one owner, a lock-free
+//! [`SharedReplayWindow`](ipsec_replay::SharedReplayWindow) for many threads.
 //!
 //! The crate is `no_std` and never allocates. Hostile input never panics: a violation is a
 //! typed [`Error`] that is a reason to drop the packet, and a buffer too small to emit into
@@ -65,7 +67,7 @@ mod udp;
 
 pub use error::{EmitError, Error, Structure};
 pub use header::{EspHeader, EspHeaderView, HEADER_LEN};
-pub use sa::{InboundSa, OpenError, Opened, OutboundSa, SealError};
+pub use sa::{InboundKeys, InboundSa, OpenError, Opened, OutboundSa, ReplayGuard, SealError};
 pub use trailer::{
     EspPlaintextView, EspTrailer, NEXT_HEADER_DUMMY, TRAILER_LEN, check_default_padding,
     emit_trailer, split_plaintext,

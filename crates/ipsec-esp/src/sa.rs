@@ -11,8 +11,9 @@
 //! after it; [`OutboundSa::seal`] fills in the rest. [`InboundSa::open`] verifies and decrypts
 //! such a packet where it lies and hands back the payload inside it. Neither allocates.
 
+use core::sync::atomic::{AtomicU64, Ordering};
 use ipsec_crypto::{AEAD_IV_LEN, CryptoError};
-use ipsec_replay::{ReplayError, ReplayWindow};
+use ipsec_replay::{ReplayError, ReplayWindow, SharedReplayWindow};
 
 use crate::error::{EmitError, Error};
 use crate::field;
@@ -118,12 +119,18 @@ impl Aad {
 }
 
 /// The outbound half of an ESP SA: its SPI, sequence counter and keyed transform.
+///
+/// Sealing takes `&self`: the sequence counter is atomic, so any number of threads can
+/// seal packets of one SA at once, each with a sequence number of its own (RFC 4303 §3.3.3
+/// asks only that none repeats; the order they leave in is the threads' business). Needs
+/// 64-bit atomics on the target.
 #[derive(Debug)]
 pub struct OutboundSa {
     spi: u32,
     esn: bool,
-    /// The last sequence number sent; 0 before the first packet (RFC 4303 §3.3.3).
-    last_seq: u64,
+    /// The last sequence number taken; 0 before the first packet (RFC 4303 §3.3.3). It
+    /// stops at the maximum.
+    last_seq: AtomicU64,
     transform: EspTransform,
     /// Pad every payload to at least this many bytes with TFC padding (RFC 4303 §2.7).
     tfc_pad_to: usize,
@@ -138,7 +145,7 @@ impl OutboundSa {
         Self {
             spi,
             esn,
-            last_seq: 0,
+            last_seq: AtomicU64::new(0),
             alignment: transform.default_padding_alignment(),
             transform,
             tfc_pad_to: 0,
@@ -149,7 +156,7 @@ impl OutboundSa {
     /// state carried over from elsewhere (a restart, a standby gateway).
     pub fn resume(spi: u32, esn: bool, transform: EspTransform, last_seq: u64) -> Self {
         Self {
-            last_seq,
+            last_seq: AtomicU64::new(last_seq),
             ..Self::new(spi, esn, transform)
         }
     }
@@ -183,7 +190,7 @@ impl OutboundSa {
 
     /// The last sequence number used; 0 before the first packet.
     pub fn last_sequence_number(&self) -> u64 {
-        self.last_seq
+        self.last_seq.load(Ordering::Relaxed)
     }
 
     /// The highest sequence number this SA may send: 2^32 - 1, or 2^64 - 1 with ESN.
@@ -243,7 +250,7 @@ impl OutboundSa {
     /// trailer (§2.4 – §2.7), encrypts and appends the ICV (§3.3.2); with ESN the high half
     /// of the sequence number is authenticated but not sent (§2.2.1).
     pub fn seal(
-        &mut self,
+        &self,
         buf: &mut [u8],
         payload_len: usize,
         next_header: u8,
@@ -262,11 +269,6 @@ impl OutboundSa {
                 available: buf.len(),
             });
         }
-        let seq = self
-            .last_seq
-            .checked_add(1)
-            .filter(|s| *s <= self.max_sequence_number())
-            .ok_or(SealError::SequenceExhausted)?;
         let packet = buf.get_mut(..total).ok_or(SealError::BufferTooSmall {
             needed: total,
             available: 0,
@@ -280,16 +282,30 @@ impl OutboundSa {
                 needed: total,
                 available: total,
             })?;
+        // Taken last, once nothing else can fail before the packet is protected: a number
+        // is spent only on a packet that goes out (or on a crypto failure).
+        let seq = self.next_sequence_number()?;
         field::set_u32(packet, 0, self.spi);
         field::set_u32(packet, 4, seq as u32);
         self.protect(packet, seq, plaintext_end)?;
-        self.last_seq = seq;
         Ok(total)
+    }
+
+    /// Takes the next sequence number (RFC 4303 §3.3.3): never one already taken, never
+    /// past the maximum (the SA must be rekeyed then, not wrapped).
+    fn next_sequence_number(&self) -> Result<u64, SealError> {
+        let max = self.max_sequence_number();
+        let next = |last: u64| last.checked_add(1).filter(|seq| *seq <= max);
+        self.last_seq
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, next)
+            .ok()
+            .and_then(next)
+            .ok_or(SealError::SequenceExhausted)
     }
 
     /// Seals a dummy packet of `len` payload bytes, which the receiver discards (Next Header
     /// 59, RFC 4303 §2.6); the caller fills the payload with whatever it likes.
-    pub fn seal_dummy(&mut self, buf: &mut [u8], len: usize) -> Result<usize, SealError> {
+    pub fn seal_dummy(&self, buf: &mut [u8], len: usize) -> Result<usize, SealError> {
         self.seal(buf, len, NEXT_HEADER_DUMMY)
     }
 
@@ -350,12 +366,57 @@ impl Opened<'_> {
     }
 }
 
+/// The anti-replay window an inbound SA consults while it opens a packet (RFC 4303
+/// §3.4.3): once before the ICV is checked, to drop a replay cheaply, and once after the
+/// packet proved authentic, to mark it received. [`ReplayWindow`] is one, for a single
+/// owner ([`InboundSa::open`]); a reference to a [`SharedReplayWindow`] is one for threads
+/// that open packets of one SA at once ([`InboundKeys::open`]), without a lock; a window
+/// behind the caller's own lock can be one too, held for the two calls only, never for
+/// the ICV check or decryption.
+pub trait ReplayGuard {
+    /// The full sequence number of a packet carrying `seq_low`, if it is not a replay and
+    /// not too old (with ESN, the high half inferred, RFC 4303 Appendix A).
+    fn check(&mut self, seq_low: u32) -> Result<u64, ReplayError>;
+    /// Marks `seq` as received; refuses it if it was meanwhile (another thread opened the
+    /// same packet).
+    fn commit(&mut self, seq: u64) -> Result<(), ReplayError>;
+}
+
+impl ReplayGuard for ReplayWindow {
+    fn check(&mut self, seq_low: u32) -> Result<u64, ReplayError> {
+        ReplayWindow::check(self, seq_low)
+    }
+
+    fn commit(&mut self, seq: u64) -> Result<(), ReplayError> {
+        ReplayWindow::commit(self, seq)
+    }
+}
+
+impl ReplayGuard for &SharedReplayWindow {
+    fn check(&mut self, seq_low: u32) -> Result<u64, ReplayError> {
+        SharedReplayWindow::check(self, seq_low)
+    }
+
+    fn commit(&mut self, seq: u64) -> Result<(), ReplayError> {
+        SharedReplayWindow::commit(self, seq)
+    }
+}
+
+/// The inbound half of an ESP SA without its anti-replay window: its SPI, whether it uses
+/// extended sequence numbers, and its keyed transform. Opening takes `&self` and the window
+/// apart, so that threads can share one SA.
+#[derive(Debug)]
+pub struct InboundKeys {
+    spi: u32,
+    esn: bool,
+    transform: EspTransform,
+}
+
 /// The inbound half of an ESP SA: its SPI, anti-replay window and keyed transform.
 #[derive(Debug)]
 pub struct InboundSa {
-    spi: u32,
+    keys: InboundKeys,
     window: ReplayWindow,
-    transform: EspTransform,
 }
 
 impl InboundSa {
@@ -363,8 +424,43 @@ impl InboundSa {
     /// the SA's) and `transform`.
     pub fn new(spi: u32, window: ReplayWindow, transform: EspTransform) -> Self {
         Self {
-            spi,
+            keys: InboundKeys::new(spi, window.esn(), transform),
             window,
+        }
+    }
+
+    /// The SPI packets for this SA carry.
+    pub fn spi(&self) -> u32 {
+        self.keys.spi
+    }
+
+    /// The anti-replay window.
+    pub fn window(&self) -> &ReplayWindow {
+        &self.window
+    }
+
+    /// The keys and the window apart, for a data plane that shares the keys between threads
+    /// and keeps the window behind a lock.
+    pub fn into_parts(self) -> (InboundKeys, ReplayWindow) {
+        (self.keys, self.window)
+    }
+
+    /// Verifies and decrypts the ESP packet `packet` (starting at the SPI) in place
+    /// (RFC 4303 §3.4): SPI, replay check before the ICV (§3.4.3), ICV (§3.4.4) before any
+    /// plaintext is released, decryption, padding check (§2.4), and only then the replay
+    /// window moves.
+    pub fn open<'a>(&mut self, packet: &'a mut [u8]) -> Result<Opened<'a>, OpenError> {
+        self.keys.open(&mut self.window, packet)
+    }
+}
+
+impl InboundKeys {
+    /// The keys of the inbound SA with `spi`, extended sequence numbers if `esn` (its
+    /// window's setting must be the same), and `transform`.
+    pub fn new(spi: u32, esn: bool, transform: EspTransform) -> Self {
+        Self {
+            spi,
+            esn,
             transform,
         }
     }
@@ -374,16 +470,14 @@ impl InboundSa {
         self.spi
     }
 
-    /// The anti-replay window.
-    pub fn window(&self) -> &ReplayWindow {
-        &self.window
-    }
-
-    /// Verifies and decrypts the ESP packet `packet` (starting at the SPI) in place
-    /// (RFC 4303 §3.4): SPI, replay check before the ICV (§3.4.3), ICV (§3.4.4) before any
-    /// plaintext is released, decryption, padding check (§2.4), and only then the replay
-    /// window moves.
-    pub fn open<'a>(&mut self, packet: &'a mut [u8]) -> Result<Opened<'a>, OpenError> {
+    /// As [`InboundSa::open`], with the SA's anti-replay window `window` (RFC 4303 §3.4):
+    /// consulted before the ICV and moved only after the packet proved authentic and well
+    /// formed.
+    pub fn open<'a, W: ReplayGuard + ?Sized>(
+        &self,
+        window: &mut W,
+        packet: &'a mut [u8],
+    ) -> Result<Opened<'a>, OpenError> {
         let view = EspHeaderView::new_checked(&*packet)?;
         let (spi, seq_low) = (view.spi(), view.sequence_number());
         if spi != self.spi {
@@ -403,10 +497,10 @@ impl InboundSa {
             }
             .into());
         }
-        let seq = self.window.check(seq_low)?;
+        let seq = window.check(seq_low)?;
         let plaintext_len = match &self.transform {
             EspTransform::Aead(aead) => {
-                let aad = Aad::new(spi, seq, self.window.esn());
+                let aad = Aad::new(spi, seq, self.esn);
                 let (head, body) = packet.split_at_mut(HEADER_LEN + AEAD_IV_LEN);
                 let iv: [u8; AEAD_IV_LEN] = head
                     .get(HEADER_LEN..)
@@ -428,7 +522,7 @@ impl InboundSa {
                     });
                 }
                 let high = ((seq >> 32) as u32).to_be_bytes();
-                let esn_high: &[u8] = if self.window.esn() { &high } else { &[] };
+                let esn_high: &[u8] = if self.esn { &high } else { &[] };
                 integrity
                     .verify(&[head, iv, ciphertext, esn_high], icv)
                     .map_err(|_| OpenError::IcvMismatch)?;
@@ -454,7 +548,7 @@ impl InboundSa {
                 return Err(error.into());
             }
         };
-        self.window.commit(seq)?;
+        window.commit(seq)?;
         Ok(Opened {
             payload: plaintext.get_mut(..payload_len).unwrap_or_default(),
             next_header: trailer.next_header,

@@ -308,18 +308,18 @@ fn esn_high_bits_are_authenticated_but_not_sent() {
 
 #[test]
 fn sequence_numbers_never_wrap() {
-    let mut out = OutboundSa::resume(1, false, gcm(128, &[0; 20]), u64::from(u32::MAX) - 1);
+    let out = OutboundSa::resume(1, false, gcm(128, &[0; 20]), u64::from(u32::MAX) - 1);
     let mut buf = vec![0; out.packet_len(4)];
     assert!(out.seal(&mut buf, 4, 4).is_ok());
     assert_eq!(out.last_sequence_number(), u64::from(u32::MAX));
     assert_eq!(out.seal(&mut buf, 4, 4), Err(SealError::SequenceExhausted));
-    let mut esn = OutboundSa::resume(1, true, gcm(128, &[0; 20]), u64::MAX);
+    let esn = OutboundSa::resume(1, true, gcm(128, &[0; 20]), u64::MAX);
     assert_eq!(esn.seal(&mut buf, 4, 4), Err(SealError::SequenceExhausted));
 }
 
 #[test]
 fn buffer_too_small_says_how_much_is_needed() {
-    let mut out = OutboundSa::new(1, false, cbc_sha256(&[5; 48]));
+    let out = OutboundSa::new(1, false, cbc_sha256(&[5; 48]));
     let needed = out.packet_len(100);
     // 8 header + 16 IV + 100 payload + 10 padding + 2 trailer + 16 ICV.
     assert_eq!(needed, 8 + 16 + 100 + 10 + 2 + 16);
@@ -340,7 +340,7 @@ fn buffer_too_small_says_how_much_is_needed() {
 
 #[test]
 fn dummy_packets_are_marked() {
-    let mut out = OutboundSa::new(3, false, chacha(&[8; 36]));
+    let out = OutboundSa::new(3, false, chacha(&[8; 36]));
     let mut sa = inbound(3, false, chacha(&[8; 36]));
     let mut buf = vec![0; out.packet_len(32)];
     let len = out.seal_dummy(&mut buf, 32).unwrap();
@@ -484,7 +484,7 @@ fn bad_padding_is_refused_without_releasing_plaintext() {
 
 #[test]
 fn udp_encapsulation() {
-    let mut out = OutboundSa::new(0x0102_0304, false, gcm(128, &[1; 20]));
+    let out = OutboundSa::new(0x0102_0304, false, gcm(128, &[1; 20]));
     let mut buf = vec![0; 8 + out.packet_len(10)];
     let header = 8 + out.header_len();
     buf[header..header + 10].copy_from_slice(&[7; 10]);

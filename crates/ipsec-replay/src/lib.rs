@@ -7,6 +7,9 @@
 //! whether the packet could be new. Only once the ICV is verified does the receiver call
 //! [`ReplayWindow::commit`], so a forged packet can never move the window (RFC 4303 §3.4.3).
 //!
+//! [`SharedReplayWindow`] answers the same with `&self`, without a lock, for threads that
+//! open packets of one SA at once.
+//!
 //! ```
 //! use ipsec_replay::{ReplayError, ReplayWindow};
 //!
@@ -30,6 +33,10 @@ use alloc::vec;
 
 /// Bits in one bitmap word.
 const WORD_BITS: u64 = u64::BITS as u64;
+
+mod shared;
+
+pub use shared::SharedReplayWindow;
 
 /// The smallest window this crate keeps (RFC 4303 §3.4.3: "a minimum window size of 32
 /// packets MUST be supported").
@@ -85,9 +92,7 @@ impl ReplayWindow {
     /// A window of `size` packets (a multiple of 32, from 32 to 2^20), with extended
     /// sequence numbers if `esn` (RFC 4303 §2.2.1), that has seen nothing yet.
     pub fn new(size: u32, esn: bool) -> Result<Self, InvalidWindowSize> {
-        if !(MIN_WINDOW..=MAX_WINDOW).contains(&size) || !size.is_multiple_of(MIN_WINDOW) {
-            return Err(InvalidWindowSize(size));
-        }
+        valid_size(size)?;
         let words = (u64::from(size).div_ceil(WORD_BITS) + 1).next_power_of_two();
         let len = usize::try_from(words).map_err(|_| InvalidWindowSize(size))?;
         Ok(Self {
@@ -119,26 +124,7 @@ impl ReplayWindow {
     ///
     /// `None` when the inferred number would lie before the first packet of the SA.
     pub fn infer(&self, seq_low: u32) -> Option<u64> {
-        if !self.esn {
-            return Some(u64::from(seq_low));
-        }
-        let top_low = self.highest as u32;
-        let top_high = self.highest >> 32;
-        let below = self.size - 1;
-        let high = if top_low >= below {
-            // Case A: the window lies within one 2^32 subspace.
-            if seq_low >= top_low - below {
-                top_high
-            } else {
-                top_high.checked_add(1)?
-            }
-        } else if seq_low >= top_low.wrapping_sub(below) {
-            // Case B: the window spans two subspaces and seq_low is in the lower one.
-            top_high.checked_sub(1)?
-        } else {
-            top_high
-        };
-        Some((high << 32) | u64::from(seq_low))
+        infer(self.highest, self.size, self.esn, seq_low)
     }
 
     /// Whether a packet carrying `seq_low` may be new: call before verifying its ICV
@@ -207,4 +193,39 @@ impl ReplayWindow {
         let index = seq & self.mask;
         ((index / WORD_BITS) as usize, 1 << (index % WORD_BITS))
     }
+}
+
+/// Checks a window size: a multiple of 32 from [`MIN_WINDOW`] to [`MAX_WINDOW`].
+fn valid_size(size: u32) -> Result<(), InvalidWindowSize> {
+    if !(MIN_WINDOW..=MAX_WINDOW).contains(&size) || !size.is_multiple_of(MIN_WINDOW) {
+        return Err(InvalidWindowSize(size));
+    }
+    Ok(())
+}
+
+/// The full sequence number of a packet carrying `seq_low` on an SA whose highest number
+/// so far is `highest` and whose window holds `size`: `seq_low` itself without ESN, with
+/// ESN the high 32 bits inferred as RFC 4303 App. A2.2 does; `None` when that would lie
+/// before the SA's first packet.
+fn infer(highest: u64, size: u32, esn: bool, seq_low: u32) -> Option<u64> {
+    if !esn {
+        return Some(u64::from(seq_low));
+    }
+    let top_low = highest as u32;
+    let top_high = highest >> 32;
+    let below = size - 1;
+    let high = if top_low >= below {
+        // Case A: the window lies within one 2^32 subspace.
+        if seq_low >= top_low - below {
+            top_high
+        } else {
+            top_high.checked_add(1)?
+        }
+    } else if seq_low >= top_low.wrapping_sub(below) {
+        // Case B: the window spans two subspaces and seq_low is in the lower one.
+        top_high.checked_sub(1)?
+    } else {
+        top_high
+    };
+    Some((high << 32) | u64::from(seq_low))
 }

@@ -230,7 +230,7 @@ fn dummy_packets_open_without_a_selector_check() {
 
 /// Builds an ENCR_NULL + HMAC packet whose padding is wrong but whose ICV is right.
 fn authentic_packet_with_bad_padding(spi: u32, key: &[u8; 32]) -> Vec<u8> {
-    let mut out = OutboundSa::new(spi, false, null_sha256(key));
+    let out = OutboundSa::new(spi, false, null_sha256(key));
     // 5 payload bytes + 2 of trailer: one byte of padding to reach a multiple of 4.
     let payload = b"hello";
     let header = out.header_len();
@@ -883,7 +883,7 @@ fn scale(count: u32) {
         let spi = spi_of(i);
         let mut keymat = [0u8; 20];
         keymat[..4].copy_from_slice(&spi.to_be_bytes());
-        let mut out = OutboundSa::new(
+        let out = OutboundSa::new(
             spi,
             false,
             EspTransform::aead(
