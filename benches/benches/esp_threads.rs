@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
             // directions: the open needs a fresh sequence number each time, which only a
             // seal just before can give without a timed-out batch.
             let sender = OutboundSa::new(0x2000, true, transform());
-            let keys = InboundKeys::new(0x2000, true, transform());
+            let keys = InboundKeys::new(0x2000, transform());
             // The widest window: a thread the scheduler stops for a while must not find its
             // packet left of it when it resumes.
             let window = SharedReplayWindow::new(ipsec_replay::MAX_WINDOW, true).unwrap();

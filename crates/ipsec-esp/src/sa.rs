@@ -374,6 +374,9 @@ impl Opened<'_> {
 /// behind the caller's own lock can be one too, held for the two calls only, never for
 /// the ICV check or decryption.
 pub trait ReplayGuard {
+    /// Whether the SA uses 64-bit extended sequence numbers (RFC 4303 §2.2.1): the window
+    /// infers the high half, and the ICV covers it, by the same setting.
+    fn esn(&self) -> bool;
     /// The full sequence number of a packet carrying `seq_low`, if it is not a replay and
     /// not too old (with ESN, the high half inferred, RFC 4303 Appendix A).
     fn check(&mut self, seq_low: u32) -> Result<u64, ReplayError>;
@@ -383,6 +386,10 @@ pub trait ReplayGuard {
 }
 
 impl ReplayGuard for ReplayWindow {
+    fn esn(&self) -> bool {
+        ReplayWindow::esn(self)
+    }
+
     fn check(&mut self, seq_low: u32) -> Result<u64, ReplayError> {
         ReplayWindow::check(self, seq_low)
     }
@@ -393,6 +400,10 @@ impl ReplayGuard for ReplayWindow {
 }
 
 impl ReplayGuard for &SharedReplayWindow {
+    fn esn(&self) -> bool {
+        SharedReplayWindow::esn(self)
+    }
+
     fn check(&mut self, seq_low: u32) -> Result<u64, ReplayError> {
         SharedReplayWindow::check(self, seq_low)
     }
@@ -402,13 +413,13 @@ impl ReplayGuard for &SharedReplayWindow {
     }
 }
 
-/// The inbound half of an ESP SA without its anti-replay window: its SPI, whether it uses
-/// extended sequence numbers, and its keyed transform. Opening takes `&self` and the window
-/// apart, so that threads can share one SA.
+/// The inbound half of an ESP SA without its anti-replay window: its SPI and its keyed
+/// transform. Opening takes `&self` and the window apart, so that threads can share one
+/// SA; whether sequence numbers are extended is the window's setting, so the inferred high
+/// half and the one the ICV covers cannot disagree.
 #[derive(Debug)]
 pub struct InboundKeys {
     spi: u32,
-    esn: bool,
     transform: EspTransform,
 }
 
@@ -424,7 +435,7 @@ impl InboundSa {
     /// the SA's) and `transform`.
     pub fn new(spi: u32, window: ReplayWindow, transform: EspTransform) -> Self {
         Self {
-            keys: InboundKeys::new(spi, window.esn(), transform),
+            keys: InboundKeys::new(spi, transform),
             window,
         }
     }
@@ -455,14 +466,9 @@ impl InboundSa {
 }
 
 impl InboundKeys {
-    /// The keys of the inbound SA with `spi`, extended sequence numbers if `esn` (its
-    /// window's setting must be the same), and `transform`.
-    pub fn new(spi: u32, esn: bool, transform: EspTransform) -> Self {
-        Self {
-            spi,
-            esn,
-            transform,
-        }
+    /// The keys of the inbound SA with `spi` and `transform`.
+    pub fn new(spi: u32, transform: EspTransform) -> Self {
+        Self { spi, transform }
     }
 
     /// The SPI packets for this SA carry.
@@ -497,10 +503,11 @@ impl InboundKeys {
             }
             .into());
         }
+        let esn = window.esn();
         let seq = window.check(seq_low)?;
         let plaintext_len = match &self.transform {
             EspTransform::Aead(aead) => {
-                let aad = Aad::new(spi, seq, self.esn);
+                let aad = Aad::new(spi, seq, esn);
                 let (head, body) = packet.split_at_mut(HEADER_LEN + AEAD_IV_LEN);
                 let iv: [u8; AEAD_IV_LEN] = head
                     .get(HEADER_LEN..)
@@ -522,7 +529,7 @@ impl InboundKeys {
                     });
                 }
                 let high = ((seq >> 32) as u32).to_be_bytes();
-                let esn_high: &[u8] = if self.esn { &high } else { &[] };
+                let esn_high: &[u8] = if esn { &high } else { &[] };
                 integrity
                     .verify(&[head, iv, ciphertext, esn_high], icv)
                     .map_err(|_| OpenError::IcvMismatch)?;
@@ -548,7 +555,12 @@ impl InboundKeys {
                 return Err(error.into());
             }
         };
-        window.commit(seq)?;
+        if let Err(replayed) = window.commit(seq) {
+            // Another thread opened the same packet first: no second copy of the
+            // plaintext leaves either.
+            plaintext.fill(0);
+            return Err(replayed.into());
+        }
         Ok(Opened {
             payload: plaintext.get_mut(..payload_len).unwrap_or_default(),
             next_header: trailer.next_header,

@@ -31,6 +31,10 @@ fn gcm() -> EspTransform {
 struct Locked(Mutex<ReplayWindow>);
 
 impl ReplayGuard for &Locked {
+    fn esn(&self) -> bool {
+        self.0.lock().unwrap().esn()
+    }
+
     fn check(&mut self, seq_low: u32) -> Result<u64, ReplayError> {
         self.0.lock().unwrap().check(seq_low)
     }
@@ -102,7 +106,7 @@ fn the_sequence_counter_stops_at_the_maximum() {
 fn threads_opening_on_one_sa_deliver_every_packet_once() {
     let sender = OutboundSa::new(0x1234, false, gcm());
     let packets = seal_from_threads(&sender);
-    let keys = InboundKeys::new(0x1234, false, gcm());
+    let keys = InboundKeys::new(0x1234, gcm());
     // Wide enough for the threads' packets to arrive out of order.
     let window = SharedReplayWindow::new(4096, false).unwrap();
     // Every packet twice: each thread opens its share and a copy of another thread's.
@@ -171,7 +175,7 @@ fn an_inbound_sa_in_parts_opens_what_it_opened_whole() {
 #[test]
 fn a_window_behind_a_lock_is_a_replay_guard() {
     let sender = OutboundSa::new(9, false, gcm());
-    let keys = InboundKeys::new(9, false, gcm());
+    let keys = InboundKeys::new(9, gcm());
     let window = Locked(Mutex::new(ReplayWindow::new(64, false).unwrap()));
     let mut buf = vec![0u8; sender.packet_len(PAYLOAD)];
     let len = sender.seal(&mut buf, PAYLOAD, 59).unwrap();
@@ -183,4 +187,28 @@ fn a_window_behind_a_lock_is_a_replay_guard() {
         keys.open(&mut guard, &mut second),
         Err(OpenError::Replayed { .. })
     ));
+}
+
+/// Two copies of one packet opened one after the other (as two threads may): the second
+/// is refused after its ICV verified, and its plaintext does not stay in the buffer.
+#[test]
+fn a_copy_refused_at_commit_leaves_no_plaintext() {
+    let sender = OutboundSa::new(11, true, gcm());
+    let keys = InboundKeys::new(11, gcm());
+    let window = SharedReplayWindow::new(64, true).unwrap();
+    let mut buf = vec![0u8; sender.packet_len(PAYLOAD)];
+    buf[sender.header_len()..][..PAYLOAD].fill(0xab);
+    let len = sender.seal(&mut buf, PAYLOAD, 59).unwrap();
+    let mut guard = &window;
+    // Both pass the check before either commits.
+    let low = u32::from_be_bytes(buf[4..8].try_into().unwrap());
+    assert!(guard.check(low).is_ok());
+    let mut first = buf[..len].to_vec();
+    assert!(keys.open(&mut guard, &mut first).is_ok());
+    let mut second = buf[..len].to_vec();
+    assert!(matches!(
+        keys.open(&mut guard, &mut second),
+        Err(OpenError::Replayed { .. })
+    ));
+    assert!(!second.windows(4).any(|w| w == [0xab; 4]));
 }
