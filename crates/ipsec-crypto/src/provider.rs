@@ -88,12 +88,9 @@ const RUST_CRYPTO_PRFS: &[&dyn Prf] = &[
     &rustcrypto::PRF_HMAC_SHA1,
     &rustcrypto::PRF_AES128_XCBC,
 ];
-const KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] = &[
-    &x25519::X25519,
+/// The key exchanges every provider takes from RustCrypto.
+const RUST_CRYPTO_ONLY_KEY_EXCHANGES: [&dyn KeyExchangeAlgorithm; 12] = [
     &x448::X448,
-    &ecp::EcpP256,
-    &ecp::EcpP384,
-    &ecp::EcpP521,
     &ecp::BrainpoolP224,
     &ecp::BrainpoolP256,
     &ecp::BrainpoolP384,
@@ -106,27 +103,24 @@ const KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] = &[
     &modp::Modp1024,
     &modp::Modp1536,
 ];
+/// RustCrypto's key exchanges, all of them.
+const KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] = &concat::<&dyn KeyExchangeAlgorithm, 4, 12, 16>(
+    [&x25519::X25519, &ecp::EcpP256, &ecp::EcpP384, &ecp::EcpP521],
+    RUST_CRYPTO_ONLY_KEY_EXCHANGES,
+);
 /// aws-lc-rs's key exchanges (Curve25519, ECP-256/384/521) first, then RustCrypto's for
 /// the groups aws-lc-rs does not offer.
 #[cfg(feature = "aws-lc-rs")]
-const AWS_LC_KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] = &[
-    &crate::kx::aws_lc::X25519,
-    &crate::kx::aws_lc::ECP_256,
-    &crate::kx::aws_lc::ECP_384,
-    &crate::kx::aws_lc::ECP_521,
-    &x448::X448,
-    &ecp::BrainpoolP224,
-    &ecp::BrainpoolP256,
-    &ecp::BrainpoolP384,
-    &ecp::BrainpoolP512,
-    &modp::Modp2048,
-    &modp::Modp3072,
-    &modp::Modp4096,
-    &modp::Modp6144,
-    &modp::Modp8192,
-    &modp::Modp1024,
-    &modp::Modp1536,
-];
+const AWS_LC_KEY_EXCHANGES: &[&dyn KeyExchangeAlgorithm] =
+    &concat::<&dyn KeyExchangeAlgorithm, 4, 12, 16>(
+        [
+            &crate::kx::aws_lc::X25519,
+            &crate::kx::aws_lc::ECP_256,
+            &crate::kx::aws_lc::ECP_384,
+            &crate::kx::aws_lc::ECP_521,
+        ],
+        RUST_CRYPTO_ONLY_KEY_EXCHANGES,
+    );
 /// The AEADs every provider takes from RustCrypto: the shorter ICVs, AES-CCM and AES-GMAC.
 const RUST_CRYPTO_ONLY_AEADS: [&dyn AeadAlgorithm; 17] = [
     &rustcrypto::AES_128_GCM_12,
@@ -148,21 +142,26 @@ const RUST_CRYPTO_ONLY_AEADS: [&dyn AeadAlgorithm; 17] = [
     &rustcrypto::AES_256_GMAC,
 ];
 
-/// `head` followed by [`RUST_CRYPTO_ONLY_AEADS`], as one table. Evaluated at compile time
-/// only (the providers' statics), where an index out of range fails the build.
+/// `head` followed by `tail`, as one table of `M = N + K` entries. Evaluated at compile
+/// time only (the providers' statics), where a wrong `M` fails the build.
 #[allow(clippy::indexing_slicing)]
-const fn aeads<const N: usize, const M: usize>(
-    head: [&'static dyn AeadAlgorithm; N],
-) -> [&'static dyn AeadAlgorithm; M] {
-    let mut all: [&'static dyn AeadAlgorithm; M] = [&rustcrypto::AES_128_GCM; M];
+const fn concat<T: Copy, const N: usize, const K: usize, const M: usize>(
+    head: [T; N],
+    tail: [T; K],
+) -> [T; M] {
+    assert!(
+        N + K == M,
+        "the table's length must be the sum of its parts"
+    );
+    let mut all: [T; M] = [head[0]; M];
     let mut i = 0;
     while i < N {
         all[i] = head[i];
         i += 1;
     }
     let mut j = 0;
-    while j < RUST_CRYPTO_ONLY_AEADS.len() {
-        all[N + j] = RUST_CRYPTO_ONLY_AEADS[j];
+    while j < K {
+        all[N + j] = tail[j];
         j += 1;
     }
     all
@@ -176,12 +175,15 @@ const fn aeads<const N: usize, const M: usize>(
 /// throughput matters.
 pub static RUST_CRYPTO: CryptoProvider = CryptoProvider {
     name: "rustcrypto",
-    aeads: &aeads::<4, 21>([
-        &rustcrypto::AES_128_GCM,
-        &rustcrypto::AES_192_GCM,
-        &rustcrypto::AES_256_GCM,
-        &rustcrypto::CHACHA20_POLY1305,
-    ]),
+    aeads: &concat::<&dyn AeadAlgorithm, 4, 17, 21>(
+        [
+            &rustcrypto::AES_128_GCM,
+            &rustcrypto::AES_192_GCM,
+            &rustcrypto::AES_256_GCM,
+            &rustcrypto::CHACHA20_POLY1305,
+        ],
+        RUST_CRYPTO_ONLY_AEADS,
+    ),
     ciphers: RUST_CRYPTO_CIPHERS,
     integrity: RUST_CRYPTO_INTEGRITY,
     prfs: RUST_CRYPTO_PRFS,
@@ -194,12 +196,15 @@ pub static RUST_CRYPTO: CryptoProvider = CryptoProvider {
 #[cfg(feature = "ring")]
 pub static RING: CryptoProvider = CryptoProvider {
     name: "ring",
-    aeads: &aeads::<4, 21>([
-        &crate::ring_like::ring::AES_128_GCM,
-        &rustcrypto::AES_192_GCM,
-        &crate::ring_like::ring::AES_256_GCM,
-        &crate::ring_like::ring::CHACHA20_POLY1305,
-    ]),
+    aeads: &concat::<&dyn AeadAlgorithm, 4, 17, 21>(
+        [
+            &crate::ring_like::ring::AES_128_GCM,
+            &rustcrypto::AES_192_GCM,
+            &crate::ring_like::ring::AES_256_GCM,
+            &crate::ring_like::ring::CHACHA20_POLY1305,
+        ],
+        RUST_CRYPTO_ONLY_AEADS,
+    ),
     ciphers: RUST_CRYPTO_CIPHERS,
     integrity: RUST_CRYPTO_INTEGRITY,
     prfs: RUST_CRYPTO_PRFS,
@@ -212,12 +217,15 @@ pub static RING: CryptoProvider = CryptoProvider {
 #[cfg(feature = "aws-lc-rs")]
 pub static AWS_LC_RS: CryptoProvider = CryptoProvider {
     name: "aws-lc-rs",
-    aeads: &aeads::<4, 21>([
-        &crate::ring_like::aws_lc::AES_128_GCM,
-        &crate::ring_like::aws_lc::AES_192_GCM,
-        &crate::ring_like::aws_lc::AES_256_GCM,
-        &crate::ring_like::aws_lc::CHACHA20_POLY1305,
-    ]),
+    aeads: &concat::<&dyn AeadAlgorithm, 4, 17, 21>(
+        [
+            &crate::ring_like::aws_lc::AES_128_GCM,
+            &crate::ring_like::aws_lc::AES_192_GCM,
+            &crate::ring_like::aws_lc::AES_256_GCM,
+            &crate::ring_like::aws_lc::CHACHA20_POLY1305,
+        ],
+        RUST_CRYPTO_ONLY_AEADS,
+    ),
     ciphers: RUST_CRYPTO_CIPHERS,
     integrity: RUST_CRYPTO_INTEGRITY,
     prfs: RUST_CRYPTO_PRFS,

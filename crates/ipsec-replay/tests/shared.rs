@@ -8,46 +8,11 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
+mod common;
+
+use common::{sizes, traffic};
 use ipsec_replay::{ReplayError, ReplayWindow, SharedReplayWindow};
 use proptest::prelude::*;
-
-fn sizes() -> impl Strategy<Value = u32> {
-    prop_oneof![
-        Just(32u32),
-        Just(64),
-        Just(96),
-        Just(128),
-        Just(1024),
-        Just(65_536)
-    ]
-}
-
-/// Sequence numbers moving forward by small and large steps and reaching back.
-fn traffic(start: u64) -> impl Strategy<Value = Vec<u64>> {
-    prop::collection::vec(
-        prop_oneof![
-            6 => (1u64..8).prop_map(|d| d as i64),
-            2 => (1u64..200).prop_map(|d| d as i64),
-            1 => (1u64..100_000).prop_map(|d| d as i64),
-            2 => (0u64..300).prop_map(|d| -(d as i64)),
-            1 => (0u64..100_000).prop_map(|d| -(d as i64)),
-        ],
-        1..400,
-    )
-    .prop_map(move |steps| {
-        let mut sent = start;
-        let mut out = Vec::new();
-        for step in steps {
-            if step > 0 {
-                sent = sent.saturating_add(step as u64);
-                out.push(sent);
-            } else {
-                out.push(sent.saturating_sub(step.unsigned_abs()));
-            }
-        }
-        out
-    })
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]

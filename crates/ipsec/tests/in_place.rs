@@ -49,6 +49,13 @@ struct Setup {
     esp: &'static str,
 }
 
+/// Tunnel mode, raw ESP, AES-128-GCM.
+const PLAIN_TUNNEL: Setup = Setup {
+    mode: Mode::Tunnel,
+    encap: false,
+    esp: "aes128gcm16",
+};
+
 fn gateway(now: Instant, seed: u64, a: bool, setup: Setup) -> Endpoint {
     let (local, remote, id, peer) = if a {
         (GW_A, GW_B, "a.example", "b.example")
@@ -238,11 +245,7 @@ fn packets_sealed_and_opened_in_the_callers_buffers_arrive_whole() {
 #[test]
 fn in_place_and_owned_calls_interwork() {
     let _serial = serial();
-    let setup = Setup {
-        mode: Mode::Tunnel,
-        encap: false,
-        esp: "aes128gcm16",
-    };
+    let setup = PLAIN_TUNNEL;
     let (mut net, a, b) = pair(setup);
     let packet = inner(setup, b"owned, then in place");
     // Owned out, in place in.
@@ -287,11 +290,7 @@ fn in_place_and_owned_calls_interwork() {
 #[test]
 fn a_buffer_without_room_is_refused_and_says_what_it_needs() {
     let _serial = serial();
-    let setup = Setup {
-        mode: Mode::Tunnel,
-        encap: false,
-        esp: "aes128gcm16",
-    };
+    let setup = PLAIN_TUNNEL;
     let (mut net, a, b) = pair(setup);
     let packet = inner(setup, b"room");
     let now = net.now;
@@ -341,11 +340,7 @@ fn a_buffer_without_room_is_refused_and_says_what_it_needs() {
 #[test]
 fn packets_the_policy_does_not_protect_are_not_sealed() {
     let _serial = serial();
-    let setup = Setup {
-        mode: Mode::Tunnel,
-        encap: false,
-        esp: "aes128gcm16",
-    };
+    let setup = PLAIN_TUNNEL;
     let (mut net, a, _) = pair(setup);
     let now = net.now;
     let elsewhere = udp_packet(HOST_A, Ipv4Addr::new(10, 9, 0, 1), b"no policy");
