@@ -88,12 +88,21 @@ impl Holders {
         }
     }
 
-    /// Removes `handle`; whether none are left.
+    /// Removes `handle`; whether none are left. The last of many goes back to being held
+    /// without a map.
     fn remove(&mut self, handle: IkeSaHandle) -> bool {
         match self {
             Self::One(only) => only.handle == handle,
             Self::Many(sas) => {
                 sas.remove(&handle);
+                let last = (sas.len() == 1)
+                    .then(|| sas.drain().next())
+                    .flatten()
+                    .map(|(_, sa)| sa);
+                if let Some(last) = last {
+                    *self = Self::One(last);
+                    return false;
+                }
                 release(sas);
                 sas.is_empty()
             }
@@ -227,5 +236,41 @@ impl Identities {
             self.by_key.remove(key);
             release(&mut self.by_key);
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn sa(handle: u64) -> Established {
+        #[allow(clippy::disallowed_methods)]
+        let now = Instant::now();
+        Established {
+            handle: IkeSaHandle(handle),
+            remote: IpAddr::from([192, 0, 2, 1]),
+            created_at: now,
+            established_at: now,
+            initiator: false,
+            nonces: (Box::new([1; 16]), Box::new([2; 16])),
+        }
+    }
+
+    /// One SA is held without a map, many in one, and the last of many without again;
+    /// removing an SA that is not there leaves the others.
+    #[test]
+    fn holders_grow_and_shrink() {
+        let mut holders = Holders::One(sa(1));
+        assert!(!holders.remove(IkeSaHandle(9)));
+        holders.insert(sa(2));
+        holders.insert(sa(3));
+        assert!(matches!(holders, Holders::Many(_)));
+        assert_eq!(holders.len(), 3);
+        assert!(!holders.remove(IkeSaHandle(1)));
+        assert!(!holders.remove(IkeSaHandle(3)));
+        assert!(matches!(&holders, Holders::One(only) if only.handle == IkeSaHandle(2)));
+        assert_eq!(holders.iter().count(), 1);
+        assert!(holders.remove(IkeSaHandle(2)));
     }
 }
