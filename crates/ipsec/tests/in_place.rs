@@ -402,3 +402,46 @@ fn steady_state_traffic_allocates_nothing() {
         );
     }
 }
+
+/// A peer behind a NAT whose port changes (RFC 7296 §2.23): once an authentic IKE message
+/// arrives from the new port, the ESP in UDP sealed for it goes there (RFC 3948).
+#[test]
+fn sealed_packets_follow_a_peer_that_moved() {
+    let _serial = serial();
+    // A forces UDP encapsulation, so B takes A to be behind a NAT and follows it.
+    let setup = Setup {
+        encap: true,
+        ..PLAIN_TUNNEL
+    };
+    let (mut net, a, b) = pair(setup);
+    let now = net.now;
+    let handle = net.nodes[a].endpoint.ike_sas(now)[0].handle;
+    net.nodes[a].endpoint.check_liveness(now, handle).unwrap();
+    let Some(ipsec::Output::Udp { path, payload }) = net.nodes[a].endpoint.poll_output() else {
+        panic!("no liveness check sent");
+    };
+    // As B sees it: from A's address, a new port.
+    let moved = ipsec::Path {
+        local: path.remote,
+        remote: std::net::SocketAddr::new(path.local.ip(), 31_000),
+    };
+    net.nodes[b]
+        .endpoint
+        .handle_udp(now, moved, &payload)
+        .unwrap();
+    let mut buf = Vec::new();
+    let (_, transmit) = seal(&mut net, b, &mut buf, &udp_packet(HOST_B, HOST_A, b"back"));
+    assert_eq!(transmit, Transmit::Udp(moved));
+    // The owned call goes there too.
+    while net.nodes[b].endpoint.poll_output().is_some() {}
+    assert_eq!(
+        net.nodes[b]
+            .endpoint
+            .send(now, &udp_packet(HOST_B, HOST_A, b"again")),
+        SendOutcome::Sent
+    );
+    assert!(matches!(
+        net.nodes[b].endpoint.poll_output(),
+        Some(ipsec::Output::Udp { path, .. }) if path == moved
+    ));
+}

@@ -188,7 +188,7 @@ impl Endpoint {
             .children
             .by_outbound
             .get(&handle)
-            .and_then(|spi| self.children.by_spi.get(spi))
+            .and_then(|route| self.children.by_spi.get(&route.inbound_spi))
         else {
             return SendOutcome::Discarded;
         };

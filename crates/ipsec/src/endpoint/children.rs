@@ -11,7 +11,7 @@ use ipsec_replay::ReplayWindow;
 use ipsec_sad::{AddrRange, LifetimeTemplate, LimitsTemplate, PortRange, SaConfig, Selector};
 
 use super::Endpoint;
-use super::state::{ChildState, Timer, Traffic};
+use super::state::{ChildState, SealRoute, Timer, Traffic};
 use crate::event::{ChildRemoval, Event};
 use crate::keylog::EspSaKeys;
 
@@ -201,7 +201,15 @@ impl Endpoint {
                 }
             }
         };
-        self.children.by_outbound.insert(handle, ready.inbound_spi);
+        self.children.by_outbound.insert(
+            handle,
+            SealRoute {
+                inbound_spi: ready.inbound_spi,
+                protocol: ready.algorithms.protocol,
+                mode: ready.mode,
+                transmit: SealRoute::transmit(ready.path, ready.udp_encapsulation),
+            },
+        );
         self.children.by_spi.insert(
             ready.inbound_spi,
             ChildState {

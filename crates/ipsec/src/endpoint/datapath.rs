@@ -319,15 +319,10 @@ impl Endpoint {
         buf: &mut [u8],
         inner: Range<usize>,
     ) -> SendInPlace {
-        let Some(child) = self
-            .children
-            .by_outbound
-            .get(&handle)
-            .and_then(|spi| self.children.by_spi.get(spi))
-        else {
+        let Some(route) = self.children.by_outbound.get(&handle).copied() else {
             return SendInPlace::NotSealed(SendOutcome::Discarded);
         };
-        if child.protocol == ipsec_ikev2::IpsecProtocol::Ah {
+        if route.protocol == ipsec_ikev2::IpsecProtocol::Ah {
             let packet = buf.get(inner).unwrap_or_default();
             return SendInPlace::NotSealed(self.seal_ah(now, handle, packet));
         }
@@ -336,7 +331,7 @@ impl Endpoint {
         };
         // The payload (the whole packet in tunnel mode, what follows the IP header in
         // transport mode) and its protocol (RFC 4303 §2.6).
-        let (skip, next_header) = match child.mode {
+        let (skip, next_header) = match route.mode {
             Mode::Tunnel => (
                 0,
                 if packet.first().is_some_and(|v| v >> 4 == 6) {
@@ -352,16 +347,9 @@ impl Endpoint {
         };
         let payload_start = inner.start.saturating_add(skip);
         let payload_len = inner.end.saturating_sub(payload_start);
-        let transmit = if child.udp_encapsulation {
-            // ESP in UDP goes over the IKE SA's ports, whatever they are (RFC 3948, RFC 7296
-            // §2.23): the port pair IKE floated to, following the peer if it moved.
-            Transmit::Udp(child.path)
-        } else {
-            Transmit::Esp {
-                source: child.path.local.ip(),
-                destination: child.path.remote.ip(),
-            }
-        };
+        // ESP in UDP goes over the IKE SA's ports, whatever they are (RFC 3948, RFC 7296
+        // §2.23): the port pair IKE floated to, following the peer if it moved.
+        let transmit = route.transmit;
         let Some(sa) = self.sad.outbound(handle).and_then(|e| e.sa()) else {
             return SendInPlace::NotSealed(SendOutcome::Discarded);
         };

@@ -24,7 +24,7 @@ use crate::event::{ChildRemoval, Event, Output};
 
 pub use snapshot::{ChildSaInfo, ConnectionInfo, IkeSaInfo};
 pub use state::Traffic;
-use state::{ChildTable, ConnectionState, IkeState, Timer, Timers};
+use state::{ChildTable, ConnectionState, IkeState, SealRoute, Timer, Timers};
 
 /// An IPsec endpoint: IKEv2 (RFC 7296) negotiates the Child SAs, the SAD and SPD (RFC 4301)
 /// protect the traffic with ESP (RFC 4303, in UDP when a NAT is about, RFC 3948) or AH
@@ -285,7 +285,7 @@ impl Endpoint {
     fn child_of(&self, sa: SaId) -> Option<(IkeSaHandle, u32)> {
         let inbound = match sa {
             SaId::Inbound { spi } => spi,
-            SaId::Outbound { handle, .. } => *self.children.by_outbound.get(&handle)?,
+            SaId::Outbound { handle, .. } => self.children.by_outbound.get(&handle)?.inbound_spi,
         };
         self.children.by_spi.get(&inbound).map(|c| (c.ike, inbound))
     }
@@ -584,6 +584,9 @@ impl Endpoint {
         for spi in &state.children {
             if let Some(child) = self.children.by_spi.get_mut(spi) {
                 child.path = path;
+                if let Some(route) = self.children.by_outbound.get_mut(&child.outbound) {
+                    route.transmit = SealRoute::transmit(path, child.udp_encapsulation);
+                }
             }
         }
     }

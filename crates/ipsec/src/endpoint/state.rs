@@ -12,6 +12,7 @@ use ipsec_sad::{DropCounters, IpsecProtocol, OutboundHandle, SaStats, SpdEntryId
 
 use crate::config::Connection;
 use crate::event::ChildRemoval;
+use crate::in_place::Transmit;
 
 /// Traffic through SAs: what went in and out, and what was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -165,12 +166,38 @@ impl Timers {
     }
 }
 
-/// The Child SAs by inbound SPI, and the inbound SPI of each outbound SA. SPIs are ours,
+/// What sealing on an outbound SA needs, in one small record found by the SA's handle: the
+/// data path reads it for every packet, and the Child SA's full record is large.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SealRoute {
+    /// The Child SA's inbound SPI, its key in [`ChildTable::by_spi`].
+    pub(crate) inbound_spi: u32,
+    pub(crate) protocol: IpsecProtocol,
+    pub(crate) mode: Mode,
+    /// Where its packets go: its IKE SA's path, in UDP or raw.
+    pub(crate) transmit: Transmit,
+}
+
+impl SealRoute {
+    /// Where packets of a Child SA on `path` go, in UDP (RFC 3948) if `udp`.
+    pub(crate) fn transmit(path: Path, udp: bool) -> Transmit {
+        if udp {
+            Transmit::Udp(path)
+        } else {
+            Transmit::Esp {
+                source: path.local.ip(),
+                destination: path.remote.ip(),
+            }
+        }
+    }
+}
+
+/// The Child SAs by inbound SPI, and how to seal on each outbound SA. SPIs are ours,
 /// chosen at random, so a fixed-seed hash is safe.
 #[derive(Default)]
 pub(crate) struct ChildTable {
     pub(crate) by_spi: HashMap<u32, ChildState, FixedState>,
-    pub(crate) by_outbound: HashMap<OutboundHandle, u32, FixedState>,
+    pub(crate) by_outbound: HashMap<OutboundHandle, SealRoute, FixedState>,
     /// The inbound SAs of rekeyed Child SAs kept a moment for packets in flight, with their
     /// IKE SA and connection.
     pub(crate) lingering: HashMap<u32, (IkeSaHandle, String), FixedState>,
