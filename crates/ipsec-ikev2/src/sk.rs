@@ -58,24 +58,48 @@ impl IkeSuite {
         }
     }
 
-    /// The protection of one direction, with SK_e and SK_a of that direction; keys the
-    /// algorithms once to refuse unusable keys now.
+    /// The protection of one direction, with SK_e and SK_a of that direction, keyed once:
+    /// for the direction we receive on, which checks messages not yet authenticated
+    /// without keying or allocating for each.
     pub(crate) fn key(&self, sk_e: &[u8], sk_a: &[u8]) -> Result<SkDirection, CryptoError> {
-        let direction = match self.cipher {
-            SuiteCipher::Aead(algorithm) => SkDirection::Aead {
+        let keyed = self.raw_keys(sk_e, sk_a).keyed()?;
+        Ok(SkDirection {
+            keys: SkKeys::Keyed(keyed),
+            counter: 0,
+        })
+    }
+
+    /// As [`key`](Self::key), holding the raw keys and keying for each message: for the
+    /// direction we send on, which only our own messages use. An established IKE SA sends
+    /// few (rekeys, DPD, deletes) and a gateway holds many: the raw keys take a few dozen
+    /// bytes where the keyed schedules take hundreds, and keying costs well under a
+    /// microsecond. The keys are tried once now, to refuse unusable ones at once.
+    pub(crate) fn key_per_message(
+        &self,
+        sk_e: &[u8],
+        sk_a: &[u8],
+    ) -> Result<SkDirection, CryptoError> {
+        let raw = self.raw_keys(sk_e, sk_a);
+        raw.keyed()?;
+        Ok(SkDirection {
+            keys: SkKeys::Raw(raw),
+            counter: 0,
+        })
+    }
+
+    fn raw_keys(&self, sk_e: &[u8], sk_a: &[u8]) -> RawKeys {
+        match self.cipher {
+            SuiteCipher::Aead(algorithm) => RawKeys::Aead {
                 algorithm,
                 key: SecretBytes::copy_from(sk_e),
-                counter: 0,
             },
-            SuiteCipher::CipherIntegrity(cipher, integrity) => SkDirection::CipherIntegrity {
+            SuiteCipher::CipherIntegrity(cipher, integrity) => RawKeys::CipherIntegrity {
                 cipher,
                 integrity,
                 sk_e: SecretBytes::copy_from(sk_e),
                 sk_a: SecretBytes::copy_from(sk_a),
             },
-        };
-        direction.keyed()?;
-        Ok(direction)
+        }
     }
 }
 
@@ -110,17 +134,25 @@ pub(crate) fn supported(
     lookup_cipher(provider, encryption, integrity).is_some()
 }
 
-/// One direction's SK protection: the algorithms and their keys, keyed for each message.
-/// An established IKE SA sends and receives few messages (rekeys, DPD, deletes), and a
-/// gateway holds many: the raw keys take a few dozen bytes where the keyed schedules would
-/// take hundreds, and keying costs well under a microsecond a message.
-pub(crate) enum SkDirection {
-    /// An AEAD; the IV is a per-key counter, unique as RFC 5282 §3.1 requires.
+/// One direction's SK protection: the algorithms keyed, or their raw keys
+/// ([`IkeSuite::key`], [`IkeSuite::key_per_message`]), and the AEAD's IV counter, unique
+/// per key as RFC 5282 §3.1 requires.
+pub(crate) struct SkDirection {
+    keys: SkKeys,
+    counter: u64,
+}
+
+enum SkKeys {
+    Keyed(Keyed),
+    Raw(RawKeys),
+}
+
+/// One direction's raw keys, with the algorithms to key them.
+enum RawKeys {
+    /// An AEAD, with SK_e and the salt (RFC 5282 §7.1).
     Aead {
         algorithm: &'static dyn AeadAlgorithm,
-        /// SK_e with the salt (RFC 5282 §7.1).
         key: SecretBytes,
-        counter: u64,
     },
     /// A block cipher with a random IV (RFC 7296 §3.14) and an integrity check over the whole
     /// message.
@@ -132,21 +164,72 @@ pub(crate) enum SkDirection {
     },
 }
 
-/// One direction's algorithms keyed for one message.
+/// One direction's algorithms keyed.
 enum Keyed {
     Aead(Box<dyn Aead>),
     CipherIntegrity(Box<dyn Cipher>, Box<dyn Integrity>),
 }
 
-impl core::fmt::Debug for SkDirection {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl RawKeys {
+    /// The algorithms keyed with these keys.
+    fn keyed(&self) -> Result<Keyed, CryptoError> {
+        Ok(match self {
+            Self::Aead { algorithm, key } => Keyed::Aead(algorithm.new_key(key.expose())?),
+            Self::CipherIntegrity {
+                cipher,
+                integrity,
+                sk_e,
+                sk_a,
+            } => Keyed::CipherIntegrity(
+                cipher.new_key(sk_e.expose())?,
+                integrity.new_key(sk_a.expose())?,
+            ),
+        })
+    }
+}
+
+impl Keyed {
+    fn iv_len(&self) -> usize {
         match self {
-            Self::Aead { algorithm, .. } => {
+            Self::Aead(_) => AEAD_IV_LEN,
+            Self::CipherIntegrity(cipher, _) => cipher.spec().iv_len,
+        }
+    }
+
+    fn icv_len(&self) -> usize {
+        match self {
+            Self::Aead(aead) => aead.spec().icv_len,
+            Self::CipherIntegrity(_, integrity) => integrity.spec().icv_len,
+        }
+    }
+
+    fn block_len(&self) -> usize {
+        match self {
+            Self::Aead(_) => 1,
+            Self::CipherIntegrity(cipher, _) => cipher.spec().block_len.max(1),
+        }
+    }
+}
+
+impl core::fmt::Debug for SkDirection {
+    /// The algorithms, never the keys.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match &self.keys {
+            SkKeys::Keyed(Keyed::Aead(aead)) => {
+                write!(f, "SkDirection::Aead({:?})", aead.spec())
+            }
+            SkKeys::Raw(RawKeys::Aead { algorithm, .. }) => {
                 write!(f, "SkDirection::Aead({:?})", algorithm.spec())
             }
-            Self::CipherIntegrity {
+            SkKeys::Keyed(Keyed::CipherIntegrity(cipher, integrity)) => write!(
+                f,
+                "SkDirection::CipherIntegrity({:?}, {:?})",
+                cipher.spec(),
+                integrity.spec()
+            ),
+            SkKeys::Raw(RawKeys::CipherIntegrity {
                 cipher, integrity, ..
-            } => write!(
+            }) => write!(
                 f,
                 "SkDirection::CipherIntegrity({:?}, {:?})",
                 cipher.spec(),
@@ -188,40 +271,11 @@ pub enum SkError {
 }
 
 impl SkDirection {
-    /// The algorithms keyed with this direction's keys.
-    fn keyed(&self) -> Result<Keyed, CryptoError> {
-        Ok(match self {
-            Self::Aead { algorithm, key, .. } => Keyed::Aead(algorithm.new_key(key.expose())?),
-            Self::CipherIntegrity {
-                cipher,
-                integrity,
-                sk_e,
-                sk_a,
-            } => Keyed::CipherIntegrity(
-                cipher.new_key(sk_e.expose())?,
-                integrity.new_key(sk_a.expose())?,
-            ),
-        })
-    }
-
-    fn iv_len(&self) -> usize {
-        match self {
-            Self::Aead { .. } => AEAD_IV_LEN,
-            Self::CipherIntegrity { cipher, .. } => cipher.spec().iv_len,
-        }
-    }
-
-    fn icv_len(&self) -> usize {
-        match self {
-            Self::Aead { algorithm, .. } => algorithm.spec().icv_len,
-            Self::CipherIntegrity { integrity, .. } => integrity.spec().icv_len,
-        }
-    }
-
-    fn block_len(&self) -> usize {
-        match self {
-            Self::Aead { .. } => 1,
-            Self::CipherIntegrity { cipher, .. } => cipher.spec().block_len.max(1),
+    /// The keyed algorithms: held, or keyed now from the raw keys into `slot`.
+    fn keyed<'a>(keys: &'a SkKeys, slot: &'a mut Option<Keyed>) -> Result<&'a Keyed, CryptoError> {
+        match keys {
+            SkKeys::Keyed(keyed) => Ok(keyed),
+            SkKeys::Raw(raw) => Ok(slot.insert(raw.keyed()?)),
         }
     }
 
@@ -244,7 +298,9 @@ impl SkDirection {
             (Vec::new(), payloads)
         };
         let inner_len = chain_len(inner);
-        let (iv_len, icv_len, block) = (self.iv_len(), self.icv_len(), self.block_len());
+        let mut slot = None;
+        let keyed = Self::keyed(&self.keys, &mut slot)?;
+        let (iv_len, icv_len, block) = (keyed.iv_len(), keyed.icv_len(), keyed.block_len());
         let unpadded = inner_len.saturating_add(1);
         let padding = (block - unpadded % block) % block;
         let plaintext_len = unpadded + padding;
@@ -274,18 +330,18 @@ impl SkDirection {
         if let Some(pad_length) = plaintext.last_mut() {
             *pad_length = u8::try_from(padding).map_err(|_| crate::Error::Internal("padding"))?;
         }
-        let keyed = self.keyed()?;
         let (aad, body) = bytes.split_at_mut(body_start);
         let (iv, in_out) = body.split_at_mut(iv_len);
-        match (keyed, self) {
-            (Keyed::Aead(aead), Self::Aead { counter, .. }) => {
-                *counter = counter
+        match keyed {
+            Keyed::Aead(aead) => {
+                self.counter = self
+                    .counter
                     .checked_add(1)
                     .ok_or(crate::Error::Internal("IKE IV counter exhausted"))?;
-                iv.copy_from_slice(&counter.to_be_bytes());
-                aead.seal_in_place(&counter.to_be_bytes(), aad, in_out)?;
+                iv.copy_from_slice(&self.counter.to_be_bytes());
+                aead.seal_in_place(&self.counter.to_be_bytes(), aad, in_out)?;
             }
-            (Keyed::CipherIntegrity(cipher, integrity), _) => {
+            Keyed::CipherIntegrity(cipher, integrity) => {
                 rng.fill(iv)?;
                 let plaintext = in_out
                     .get_mut(..plaintext_len)
@@ -294,9 +350,6 @@ impl SkDirection {
                 let signed_len = bytes.len() - icv_len;
                 let (signed, icv) = bytes.split_at_mut(signed_len);
                 integrity.compute(&[signed], icv)?;
-            }
-            (Keyed::Aead(_), Self::CipherIntegrity { .. }) => {
-                return Err(crate::Error::Internal("SK keys"));
             }
         }
         Ok(Bytes::from(bytes))
@@ -317,7 +370,9 @@ impl SkDirection {
             offset = body_start + raw.body.len();
         }
         let (first_inner, body_start, body_len) = found.ok_or(SkError::Missing)?;
-        let (iv_len, icv_len) = (self.iv_len(), self.icv_len());
+        let mut slot = None;
+        let keyed = Self::keyed(&self.keys, &mut slot).map_err(|_| SkError::Unsupported)?;
+        let (iv_len, icv_len) = (keyed.iv_len(), keyed.icv_len());
         if body_len < iv_len + icv_len + 1 {
             return Err(SkError::Truncated);
         }
@@ -326,7 +381,7 @@ impl SkDirection {
             .get(body_start..body_start + body_len)
             .ok_or(SkError::Truncated)?;
         let (iv, rest) = body.split_at(iv_len);
-        let mut plaintext = match self.keyed().map_err(|_| SkError::Unsupported)? {
+        let mut plaintext = match keyed {
             Keyed::Aead(aead) => {
                 let iv: [u8; AEAD_IV_LEN] = iv.try_into().map_err(|_| SkError::Truncated)?;
                 let mut in_out = rest.to_vec();

@@ -110,7 +110,8 @@ impl SharedReplayWindow {
                 highest: self.highest(),
             });
         };
-        self.in_window(seq, self.highest())?;
+        // Raising the highest number with one left of the window changes nothing; the
+        // loop then refuses it.
         self.highest.fetch_max(seq, Ordering::AcqRel);
         let mut word = slot.load(Ordering::Acquire);
         loop {

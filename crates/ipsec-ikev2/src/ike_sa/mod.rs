@@ -1097,13 +1097,15 @@ fn secure_with(
     init_request: Bytes,
     init_response: Bytes,
 ) -> Result<Secured, Error> {
-    let initiator_direction = suite.key(keys.sk_ei.expose(), keys.sk_ai.expose())?;
-    let responder_direction = suite.key(keys.sk_er.expose(), keys.sk_ar.expose())?;
-    let (sk_out, sk_in) = if initiator {
-        (initiator_direction, responder_direction)
+    // What we send is keyed per message (our own messages only); what we receive is keyed
+    // once, so that checking a message not yet authenticated neither keys nor allocates.
+    let ((out_e, out_a), (in_e, in_a)) = if initiator {
+        ((&keys.sk_ei, &keys.sk_ai), (&keys.sk_er, &keys.sk_ar))
     } else {
-        (responder_direction, initiator_direction)
+        ((&keys.sk_er, &keys.sk_ar), (&keys.sk_ei, &keys.sk_ai))
     };
+    let sk_out = suite.key_per_message(out_e.expose(), out_a.expose())?;
+    let sk_in = suite.key(in_e.expose(), in_a.expose())?;
     Ok(Secured {
         suite,
         keys,

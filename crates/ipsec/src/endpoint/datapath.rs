@@ -264,8 +264,8 @@ impl Endpoint {
 
     /// As [`send`](Self::send), sealed in the caller's buffer: the inner packet is
     /// `buf[inner]`, with room before it for the ESP header and after it for the trailer
-    /// ([`SEAL_HEADROOM`] and [`SEAL_TAILROOM`] are enough unless the Child SA pads for
-    /// traffic flow confidentiality). The ESP packet is returned as a range of `buf`,
+    /// ([`SEAL_HEADROOM`] and [`SEAL_TAILROOM`] are enough for every SA the endpoint
+    /// installs). The ESP packet is returned as a range of `buf`,
     /// with where to send it; nothing is allocated. In transport mode the inner packet's
     /// IP header is consumed: the ESP header is written over its end.
     pub fn send_in_place(
@@ -356,7 +356,7 @@ impl Endpoint {
         let headroom = sa.header_len();
         let tailroom = sa
             .packet_len(payload_len)
-            .saturating_sub(headroom + payload_len);
+            .saturating_sub(headroom.saturating_add(payload_len));
         let room = payload_start
             .checked_sub(headroom)
             .map(|start| (start, inner.end.saturating_add(tailroom)))
